@@ -1,0 +1,1 @@
+"""Stripe payments, webhooks, refunds, invoices and credit notes."""

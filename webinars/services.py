@@ -1,0 +1,309 @@
+"""Every write of the booking core. Each service is atomic, locks before it checks, writes
+one audit row per state change and raises `BookingError` for a broken rule."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webinars import audit, fleet, signals
+from webinars.errors import BookingError
+from webinars.models import (
+    FleetReservation,
+    FleetSlot,
+    Membership,
+    Organisation,
+    Package,
+    Region,
+    User,
+    Webinar,
+)
+from webinars.rules import build_request
+
+S = Webinar.Status
+
+ORGANISATION_FIELDS = (
+    "legal_name", "address_line1", "address_line2", "city", "postal_code", "country",
+    "vat_id", "billing_email", "po_number",
+)
+
+
+def register_organiser(*, email: str, password: str) -> User:
+    """Create an organiser account (no organisation yet)."""
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password)
+        audit.record("user.registered", user, actor=user, data={"email": user.email})
+    return user
+
+
+@transaction.atomic
+def create_organisation(user: User, *, actor: User, **fields: Any) -> Organisation:
+    """Create the organisation `user` books for, with `user` as its owner."""
+    if Membership.objects.filter(user=user).exists():
+        raise BookingError("invalid_transition", status="member", action="given a second organisation")
+    organisation = Organisation(**{k: fields.get(k, "") for k in ORGANISATION_FIELDS})
+    organisation.country = organisation.country.upper()
+    organisation.full_clean()
+    organisation.save()
+    Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.OWNER)
+    audit.record("organisation.created", organisation, actor=actor, data=fields)
+    return organisation
+
+
+@transaction.atomic
+def update_organisation(organisation: Organisation, *, actor: User, **fields: Any) -> Organisation:
+    """Change billing details. Issued invoices keep the details they were issued with."""
+    changed = {k: v for k, v in fields.items() if k in ORGANISATION_FIELDS
+               and getattr(organisation, k) != v}
+    for key, value in changed.items():
+        setattr(organisation, key, value.upper() if key == "country" else value)
+    organisation.full_clean()
+    organisation.save(update_fields=list(changed) or None)
+    audit.record("organisation.updated", organisation, actor=actor, data=changed)
+    return organisation
+
+
+def book_webinar(
+    organisation: Organisation,
+    *,
+    actor: User | None,
+    title: str,
+    package: Package,
+    start_local: datetime,
+    timezone_name: str,
+    duration_minutes: int,
+    preset: str,
+    custom_split: dict[str, int] | None = None,
+) -> Webinar:
+    """Place a hold: the webinar occupies its relay nodes for HOLD_MINUTES until paid.
+
+    Raises BookingError for invalid input and CapacityError ("no longer available") when
+    any slot of any region it needs is full; in both cases nothing is written.
+    """
+    request = build_request(
+        package=package, start_local=start_local, timezone_name=timezone_name,
+        duration_minutes=duration_minutes, preset=preset, custom_split=custom_split,
+    )
+    plan = request.plan()
+    need = request.slot_need(plan)
+    now = timezone.now()
+    with transaction.atomic():
+        # Everything that does not need the ledger goes first, so the slot locks are held
+        # only for the check, the update and the commit.
+        webinar = Webinar.objects.create(
+            organisation=organisation,
+            created_by=actor,
+            title=title.strip(),
+            package=package,
+            capacity=package.capacity,
+            price_minor=package.price_minor,
+            currency=package.currency,
+            start_at=request.start_at,
+            duration_minutes=duration_minutes,
+            time_zone=timezone_name,
+            audience_preset=preset,
+            audience_split=request.split,
+            cluster_plan=plan.as_dict(),
+            occupied_from=need.slot_from,
+            occupied_until=need.slot_until,
+            status=S.HELD,
+            hold_expires_at=now + timedelta(minutes=settings.HOLD_MINUTES),
+        )
+        FleetReservation.objects.bulk_create(
+            FleetReservation(webinar=webinar, region_id=region_id, nodes=nodes,
+                             slot_from=need.slot_from, slot_until=need.slot_until)
+            for region_id, nodes in need.nodes_by_region.items()
+        )
+        audit.record("webinar.held", webinar, actor=actor, data={
+            "package": package.code, "price_minor": package.price_minor,
+            "start_at": request.start_at.isoformat(), "nodes": plan.total_nodes,
+            "hold_expires_at": webinar.hold_expires_at.isoformat(),
+        })
+        fleet.reserve(need)
+    return webinar
+
+
+def _need_of(webinar: Webinar) -> fleet.SlotNeed:
+    reservations = list(webinar.reservations.all())
+    return fleet.SlotNeed(
+        nodes_by_region={r.region_id: r.nodes for r in reservations},
+        slot_from=webinar.occupied_from,
+        slot_until=webinar.occupied_until,
+    )
+
+
+def _locked(webinar: Webinar) -> Webinar:
+    # The webinar row is always locked before any slot row: one lock order everywhere.
+    return Webinar.objects.select_for_update().get(pk=webinar.pk)
+
+
+def _transition(webinar: Webinar, to: str, *, allowed: tuple[str, ...], action: str) -> None:
+    if webinar.status not in allowed:
+        raise BookingError("invalid_transition", status=webinar.get_status_display().lower(),
+                           action=action)
+    webinar.status = to
+
+
+def _release(webinar: Webinar, now: datetime) -> None:
+    fleet.release(_need_of(webinar))
+    webinar.reservations.update(released_at=now)
+
+
+@transaction.atomic
+def confirm_booking(webinar: Webinar, *, actor: User | None, data: dict[str, Any] | None = None) -> Webinar:
+    """Confirm a paid booking. A held or awaiting-funds booking already holds its capacity;
+    an expired one is re-reserved if the capacity is still free, else CapacityError and
+    nothing changes (billing then refunds). Confirming twice is a no-op."""
+    webinar = _locked(webinar)
+    if webinar.status == S.CONFIRMED:
+        return webinar
+    if webinar.status == S.EXPIRED:
+        fleet.reserve(_need_of(webinar))
+        webinar.reservations.update(released_at=None)
+    _transition(webinar, S.CONFIRMED, allowed=(S.HELD, S.AWAITING_FUNDS, S.EXPIRED),
+                action="confirmed")
+    webinar.hold_expires_at = None
+    webinar.funds_deadline = None
+    webinar.save(update_fields=["status", "hold_expires_at", "funds_deadline", "updated_at"])
+    audit.record("webinar.confirmed", webinar, actor=actor, data=data)
+    signals.announce(signals.booking_confirmed, webinar.pk, webinar.status)
+    return webinar
+
+
+@transaction.atomic
+def mark_awaiting_funds(
+    webinar: Webinar, *, actor: User | None, funds_deadline: datetime
+) -> Webinar:
+    """A bank transfer was chosen: keep the capacity held until `funds_deadline`."""
+    webinar = _locked(webinar)
+    if webinar.status == S.AWAITING_FUNDS:
+        return webinar
+    _transition(webinar, S.AWAITING_FUNDS, allowed=(S.HELD,), action="moved to awaiting funds")
+    webinar.hold_expires_at = None
+    webinar.funds_deadline = funds_deadline
+    webinar.save(update_fields=["status", "hold_expires_at", "funds_deadline", "updated_at"])
+    audit.record("webinar.awaiting_funds", webinar, actor=actor,
+                 data={"funds_deadline": funds_deadline.isoformat()})
+    return webinar
+
+
+@transaction.atomic
+def expire_hold(webinar: Webinar, *, actor: User | None = None, reason: str = "hold expired") -> Webinar:
+    """Release an unpaid hold (checkout abandoned, expired, or bank transfer failed)."""
+    webinar = _locked(webinar)
+    if webinar.status == S.EXPIRED:
+        return webinar
+    _transition(webinar, S.EXPIRED, allowed=(S.HELD, S.AWAITING_FUNDS), action="expired")
+    now = timezone.now()
+    _release(webinar, now)
+    webinar.save(update_fields=["status", "updated_at"])
+    audit.record("webinar.expired", webinar, actor=actor, data={"reason": reason})
+    return webinar
+
+
+@transaction.atomic
+def cancel_booking(webinar: Webinar, *, actor: User | None, reason: str = "") -> Webinar:
+    """Cancel a held or booked webinar and give its capacity back. Refunds are billing's
+    reaction to the announcement."""
+    webinar = _locked(webinar)
+    if webinar.status == S.CANCELLED:
+        return webinar
+    _transition(webinar, S.CANCELLED, allowed=(S.HELD, S.AWAITING_FUNDS, S.CONFIRMED),
+                action="cancelled")
+    _release(webinar, timezone.now())
+    webinar.hold_expires_at = None
+    webinar.save(update_fields=["status", "hold_expires_at", "updated_at"])
+    audit.record("webinar.cancelled", webinar, actor=actor, data={"reason": reason})
+    signals.announce(signals.booking_cancelled, webinar.pk, webinar.status)
+    return webinar
+
+
+@transaction.atomic
+def start_webinar(webinar: Webinar, *, actor: User | None) -> Webinar:
+    """The event went live."""
+    webinar = _locked(webinar)
+    _transition(webinar, S.LIVE, allowed=(S.CONFIRMED,), action="started")
+    webinar.save(update_fields=["status", "updated_at"])
+    audit.record("webinar.live", webinar, actor=actor)
+    return webinar
+
+
+@transaction.atomic
+def complete_webinar(webinar: Webinar, *, actor: User | None) -> Webinar:
+    """The event is over; its drain slots stay reserved until they pass."""
+    webinar = _locked(webinar)
+    _transition(webinar, S.COMPLETED, allowed=(S.LIVE, S.CONFIRMED), action="completed")
+    webinar.save(update_fields=["status", "updated_at"])
+    audit.record("webinar.completed", webinar, actor=actor)
+    signals.announce(signals.booking_completed, webinar.pk, webinar.status)
+    return webinar
+
+
+@transaction.atomic
+def flag_webinar(webinar: Webinar, *, actor: User | None, reason: str) -> Webinar:
+    """Ask Event Services / finance to look at this booking (late payment, dispute...)."""
+    webinar = _locked(webinar)
+    webinar.needs_attention = True
+    webinar.attention_reason = reason[:200]
+    webinar.save(update_fields=["needs_attention", "attention_reason", "updated_at"])
+    audit.record("webinar.flagged", webinar, actor=actor, data={"reason": reason})
+    return webinar
+
+
+def _is_due(webinar: Webinar, now: datetime) -> bool:
+    if webinar.status == S.HELD:
+        return webinar.hold_expires_at is not None and webinar.hold_expires_at <= now
+    if webinar.status == S.AWAITING_FUNDS:
+        return webinar.funds_deadline is not None and webinar.funds_deadline <= now
+    return False
+
+
+def expire_due_holds(*, now: datetime | None = None, limit: int = 500) -> list[str]:
+    """Expire every hold (and missed funds deadline) that has run out; returns codes.
+
+    Each booking is expired in its own transaction, so one failure does not block the rest,
+    and a concurrent payment that locked the row first wins (skip_locked)."""
+    now = now or timezone.now()
+    due = list(
+        Webinar.objects.filter(
+            Q(status=S.HELD, hold_expires_at__lte=now)
+            | Q(status=S.AWAITING_FUNDS, funds_deadline__lte=now)
+        ).values_list("pk", flat=True)[:limit]
+    )
+    expired: list[str] = []
+    for pk in due:
+        with transaction.atomic():
+            webinar = Webinar.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if webinar is None or not _is_due(webinar, now):
+                continue
+            reason = "hold expired" if webinar.status == S.HELD else "funds deadline passed"
+            expire_hold(webinar, actor=None, reason=reason)
+            expired.append(webinar.code)
+    return expired
+
+
+@transaction.atomic
+def set_fleet_size(region: Region, *, fleet_size: int, actor: User | None) -> Region:
+    """Resize a region's fleet for every slot from now on; refuses to shrink below nodes
+    already committed."""
+    region = Region.objects.select_for_update().get(pk=region.pk)
+    old = region.fleet_size
+    current_slot = fleet.floor_slot(timezone.now())
+    slots = list(
+        FleetSlot.objects.select_for_update()
+        .filter(region=region, slot_start__gte=current_slot)
+        .order_by("slot_start")
+    )
+    for slot in slots:
+        if slot.used > fleet_size:
+            raise BookingError("fleet_below_usage", region=region.code, used=slot.used,
+                               slot=slot.slot_start.strftime("%Y-%m-%d %H:%M UTC"))
+    FleetSlot.objects.filter(pk__in=[s.pk for s in slots]).update(capacity=fleet_size)
+    region.fleet_size = fleet_size
+    region.save(update_fields=["fleet_size"])
+    audit.record("region.fleet_resized", region, actor=actor,
+                 data={"from": old, "to": fleet_size})
+    return region
