@@ -160,3 +160,43 @@ LOGGING = {
 
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Billing: Stripe. Unset STRIPE_SECRET_KEY locally and `make run` starts the emulator.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+STRIPE_BANK_TRANSFER_TYPE = env("STRIPE_BANK_TRANSFER_TYPE", default="us_bank_transfer")
+FUNDS_DEADLINE_DAYS = env.int("FUNDS_DEADLINE_DAYS", default=5)
+# Cancellation policy: refund percentage by days before the start (largest threshold first).
+CANCELLATION_POLICY = env.json(
+    "CANCELLATION_POLICY", default=[{"min_days": 30, "percent": 100}, {"min_days": 7, "percent": 50}]
+)
+
+# Billing: the seller on our invoices, and VAT.
+SELLER = {
+    "legal_name": env("SELLER_LEGAL_NAME", default="Mega Webinars Ltd"),
+    "address_line1": env("SELLER_ADDRESS_LINE1", default="1 Grand Canal Square"),
+    "address_line2": env("SELLER_ADDRESS_LINE2", default=""),
+    "city": env("SELLER_CITY", default="Dublin"),
+    "postal_code": env("SELLER_POSTAL_CODE", default="D02 P820"),
+    "country": env("SELLER_COUNTRY", default="IE"),
+    "vat_id": env("SELLER_VAT_ID", default="IE6388047V"),
+    "email": env("SELLER_EMAIL", default="billing@megawebinar.example"),
+}
+# Standard VAT rates in basis points by EU member state (2300 = 23 %); override as JSON.
+VAT_RATES = env.json("VAT_RATES", default={
+    "AT": 2000, "BE": 2100, "BG": 2000, "HR": 2500, "CY": 1900, "CZ": 2100, "DK": 2500,
+    "EE": 2400, "FI": 2550, "FR": 2000, "DE": 1900, "GR": 2400, "HU": 2700, "IE": 2300,
+    "IT": 2200, "LV": 2100, "LT": 2100, "LU": 1700, "MT": 1800, "NL": 2100, "PL": 2300,
+    "PT": 2300, "RO": 2100, "SK": 2300, "SI": 2200, "ES": 2100, "SE": 2500,
+})
+INVOICE_PAYMENT_TERMS_DAYS = env.int("INVOICE_PAYMENT_TERMS_DAYS", default=0)
+FINANCE_EMAIL = env("FINANCE_EMAIL", default="finance@megawebinar.example")
+EVENT_SERVICES_EMAIL = env("EVENT_SERVICES_EMAIL", default="events@megawebinar.example")
+# Accounting export accounts (chart of accounts of our bookkeeping; SKR03-like defaults).
+ACCOUNTING = env.json("ACCOUNTING", default={
+    "receivable": "1400", "revenue": "8400", "revenue_reverse_charge": "8336",
+    "revenue_export": "8338", "vat_payable": "1776", "bank": "1200",
+    "datev_consultant_number": "1001", "datev_client_number": "1", "xero_account_code": "200",
+})

@@ -4,12 +4,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from webinars.views import pricing
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("webinars.urls_accounts")),
     path("api/v1/", include("webinars.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", pricing, name="pricing"),
     path("", include("webinars.urls")),
 ]
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

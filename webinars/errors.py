@@ -27,8 +27,19 @@ error_messages = {
 }
 
 
-class BookingError(Exception):
-    """A booking rule was broken; `code` names the rule, `status` the HTTP status to use."""
+class DomainError(Exception):
+    """Base of every app's domain errors: `code`, a user-facing `message`, `http_status`."""
+
+    code: str
+    message: str
+
+    @property
+    def http_status(self) -> int:
+        return 400
+
+
+class BookingError(DomainError):
+    """A booking rule was broken; `code` names the rule, `http_status` the answer to give."""
 
     conflict_codes = frozenset({"no_capacity", "invalid_transition", "fleet_below_usage"})
 

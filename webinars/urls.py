@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from webinars import views
+
+app_name = "webinars"
+
+urlpatterns = [
+    path("webinars/", views.dashboard, name="dashboard"),
+    path("webinars/new/", views.book, name="book"),
+    path("webinars/quote/", views.quote, name="quote"),
+    path("webinars/<str:code>/", views.detail, name="detail"),
+    path("organisation/", views.organisation, name="organisation"),
+]

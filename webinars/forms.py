@@ -1,0 +1,110 @@
+"""Input validation for the organiser pages (400-style errors shown next to the field)."""
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from webinars.models import Organisation, Package, Region, User
+from webinars.rules import AUDIENCE_PRESETS, CUSTOM_PRESET, parse_split
+from webinars.errors import BookingError
+
+COMMON_ZONES = [
+    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+    "America/Sao_Paulo", "Europe/London", "Europe/Dublin", "Europe/Berlin", "Europe/Paris",
+    "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "UTC",
+]
+
+
+def timezone_choices() -> list[tuple[str, str]]:
+    rest = sorted(available_timezones() - set(COMMON_ZONES))
+    return [(z, z) for z in COMMON_ZONES] + [(z, z) for z in rest]
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField()
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this email already exists."))
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password"):
+            password_validation.validate_password(
+                data["password"], User(email=data.get("email", ""))
+            )
+        return data
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["legal_name", "address_line1", "address_line2", "city", "postal_code",
+                  "country", "vat_id", "billing_email", "po_number"]
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].upper()
+        if len(country) != 2 or not country.isalpha():
+            raise forms.ValidationError(_("Use the two-letter ISO country code, e.g. US or DE."))
+        return country
+
+
+class BookingForm(forms.Form):
+    """The booking / quote form. Region shares arrive as `share_<region code>` fields."""
+
+    title = forms.CharField(max_length=200, required=False)
+    package = forms.ModelChoiceField(queryset=Package.objects.filter(is_active=True),
+                                     to_field_name="code", empty_label=None)
+    start = forms.DateTimeField(
+        label=_("Start (local time)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    timezone = forms.ChoiceField(choices=timezone_choices, initial="America/New_York")
+    duration_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, initial=90)
+    audience = forms.ChoiceField(
+        choices=[(k, v[0]) for k, v in AUDIENCE_PRESETS.items()] + [(CUSTOM_PRESET, _("Custom split"))],
+        initial="north-america",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.regions = list(Region.objects.filter(is_active=True))
+        for region in self.regions:
+            self.fields[f"share_{region.code}"] = forms.DecimalField(
+                label=region.name, required=False, min_value=0, max_value=100,
+                decimal_places=2, widget=forms.NumberInput(attrs={"step": "0.01"}),
+            )
+
+    def share_fields(self) -> list[forms.BoundField]:
+        return [self[f"share_{r.code}"] for r in self.regions]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("audience") == CUSTOM_PRESET:
+            raw = {r.code: data.get(f"share_{r.code}") for r in self.regions}
+            try:
+                data["custom_split"] = parse_split(raw)
+            except BookingError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        else:
+            data["custom_split"] = None
+        return data
+
+    def booking_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        start = data["start"]
+        return {
+            "package": data["package"],
+            "start_local": start.replace(tzinfo=None),
+            "timezone_name": data["timezone"],
+            "duration_minutes": data["duration_minutes"],
+            "preset": data["audience"],
+            "custom_split": data["custom_split"],
+        }

@@ -1,0 +1,125 @@
+"""Organiser pages: pricing, sign-up, organisation, booking with a live quote, dashboard.
+
+Thin adapters: forms validate input, services write, selectors read, domain errors become
+messages next to the form (400) or a conflict message (409).
+"""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from webinars import selectors, services
+from webinars.errors import BookingError
+from webinars.forms import BookingForm, OrganisationForm, SignupForm
+from webinars.rules import AUDIENCE_PRESETS, build_request
+
+
+def pricing(request: HttpRequest) -> HttpResponse:
+    return render(request, "webinars/pricing.html", {
+        "packages": selectors.active_packages(),
+        "presets": AUDIENCE_PRESETS,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.register_organiser(
+            email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Add your organisation's billing details to book.")
+        return redirect("webinars:organisation")
+    return render(request, "registration/signup.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation(request: HttpRequest) -> HttpResponse:
+    current = selectors.organisation_for_user(request.user)
+    form = OrganisationForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        if current is None:
+            services.create_organisation(request.user, actor=request.user, **fields)
+            messages.success(request, "Organisation created. You can book a webinar now.")
+            return redirect("webinars:book")
+        services.update_organisation(current, actor=request.user, **fields)
+        messages.success(request, "Billing details saved.")
+        return redirect("webinars:dashboard")
+    return render(request, "webinars/organisation.html", {"form": form, "organisation": current},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "webinars/dashboard.html", {
+        "organisation": selectors.organisation_for_user(request.user),
+        "webinars": selectors.webinars_for_user(request.user),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest) -> HttpResponse:
+    organisation = selectors.organisation_for_user(request.user)
+    if organisation is None:
+        messages.info(request, "Add your organisation's billing details first.")
+        return redirect("webinars:organisation")
+    form = BookingForm(request.POST or None, initial=_initial(request))
+    if request.method == "POST" and form.is_valid():
+        if not form.cleaned_data.get("title"):
+            form.add_error("title", "Give the webinar a title.")
+        else:
+            try:
+                webinar = services.book_webinar(
+                    organisation, actor=request.user, title=form.cleaned_data["title"],
+                    **form.booking_kwargs(),
+                )
+            except BookingError as exc:
+                form.add_error(None, exc.message)
+                status = exc.http_status
+                return render(request, "webinars/book.html", _book_context(form), status=status)
+            return redirect("webinars:detail", code=webinar.code)
+    return render(request, "webinars/book.html", _book_context(form),
+                  status=400 if form.errors else 200)
+
+
+def _initial(request: HttpRequest) -> dict[str, str]:
+    package = request.GET.get("package", "10k")
+    return {"package": package}
+
+
+def _book_context(form: BookingForm) -> dict[str, object]:
+    return {"form": form, "quote": None, "presets": AUDIENCE_PRESETS}
+
+
+@login_required
+@require_POST
+def quote(request: HttpRequest) -> HttpResponse:
+    """The live quote fragment (htmx): price, cluster, availability, alternatives."""
+    form = BookingForm(request.POST)
+    context: dict[str, object] = {"form": form}
+    if form.is_valid():
+        try:
+            booking_request = build_request(**form.booking_kwargs())
+            context["quote"] = selectors.quote_webinar(booking_request)
+        except BookingError as exc:
+            context["error"] = exc.message
+    return render(request, "webinars/_quote.html", context)
+
+
+@login_required
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    webinar = selectors.get_webinar_for_user(request.user, code)
+    return render(request, "webinars/detail.html", {
+        "webinar": webinar,
+        "timeline": selectors.timeline(webinar),
+        "now": timezone.now(),
+    })
