@@ -50,6 +50,11 @@ class SlotNeed:
     def region_ids(self) -> list[int]:
         return sorted(self.nodes_by_region)
 
+    @property
+    def slot_count(self) -> int:
+        """Slot rows this need touches: regions x 15-minute slots."""
+        return len(self.nodes_by_region) * int((self.slot_until - self.slot_from) / SLOT)
+
 
 _ENSURE_SQL = """
 INSERT INTO webinars_fleetslot (region_id, slot_start, capacity, used)
@@ -57,11 +62,12 @@ SELECT r.id, gs, r.fleet_size, 0
 FROM webinars_region r
 CROSS JOIN generate_series(%s::timestamptz, %s::timestamptz, interval '15 minutes') gs
 WHERE r.id = ANY(%s)
+ORDER BY 1, 2
 ON CONFLICT (region_id, slot_start) DO NOTHING
 """
 
 _LOCK_SQL = """
-SELECT region_id, min(capacity - used)
+SELECT region_id, min(capacity - used), count(*)
 FROM (
     SELECT region_id, capacity, used FROM webinars_fleetslot
     WHERE region_id = ANY(%s) AND slot_start >= %s AND slot_start < %s
@@ -69,6 +75,37 @@ FROM (
     FOR UPDATE
 ) locked
 GROUP BY region_id
+"""
+
+# Lock, check and update in one round trip, so the slot locks are held for one statement
+# and the commit, as in a bare UPDATE. The rows are locked in (region, slot) order by the
+# MATERIALIZED CTE before anything is written; nothing is updated when any locked slot is
+# short or when some slot rows do not exist yet (the caller creates them and retries).
+_RESERVE_SQL = """
+WITH need AS (
+    SELECT * FROM unnest(%s::bigint[], %s::int[]) AS n(region_id, delta)
+),
+locked AS MATERIALIZED (
+    SELECT s.id, s.region_id, s.capacity - s.used AS free
+    FROM webinars_fleetslot s
+    WHERE s.region_id = ANY(%s) AND s.slot_start >= %s AND s.slot_start < %s
+    ORDER BY s.region_id, s.slot_start
+    FOR UPDATE
+),
+short AS (
+    SELECT DISTINCT l.region_id FROM locked l JOIN need n USING (region_id)
+    WHERE l.free < n.delta
+),
+updated AS (
+    UPDATE webinars_fleetslot s SET used = s.used + n.delta
+    FROM locked l JOIN need n USING (region_id)
+    WHERE s.id = l.id
+      AND NOT EXISTS (SELECT 1 FROM short)
+      AND (SELECT count(*) FROM locked) = %s
+    RETURNING s.id
+)
+SELECT (SELECT count(*) FROM locked), (SELECT count(*) FROM updated),
+       ARRAY(SELECT region_id FROM short)
 """
 
 _APPLY_SQL = """
@@ -79,7 +116,9 @@ WHERE s.region_id = n.region_id AND s.slot_start >= %s AND s.slot_start < %s
 
 
 def _ensure_slots(need: SlotNeed) -> None:
-    # Rows appear on first use; concurrent creators are harmless thanks to ON CONFLICT.
+    # Rows appear on first use, inserted in (region, slot) order like the locks, so two
+    # creators of overlapping windows queue rather than deadlock; ON CONFLICT makes the
+    # loser's insert a no-op.
     with connection.cursor() as cursor:
         cursor.execute(
             _ENSURE_SQL, [need.slot_from, need.slot_until - SLOT, need.region_ids]
@@ -87,9 +126,18 @@ def _ensure_slots(need: SlotNeed) -> None:
 
 
 def _lock_min_free(need: SlotNeed) -> dict[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [need.region_ids, need.slot_from, need.slot_until])
-        return dict(cursor.fetchall())
+    """Lock every existing slot row of `need`; create missing rows first if there are any.
+
+    In the steady state every row exists and this is one round trip."""
+    expected = need.slot_count
+    for attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_SQL, [need.region_ids, need.slot_from, need.slot_until])
+            rows = cursor.fetchall()
+        if sum(count for _region, _free, count in rows) == expected or attempt:
+            return {region: free for region, free, _count in rows}
+        _ensure_slots(need)
+    raise AssertionError("unreachable")
 
 
 def _apply(need: SlotNeed, sign: int) -> None:
@@ -103,13 +151,22 @@ def reserve(need: SlotNeed) -> None:
     """Commit `need` to the ledger or raise CapacityError, changing nothing."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("fleet.reserve must run inside transaction.atomic()")
-    _ensure_slots(need)
-    min_free = _lock_min_free(need)
-    full = [r for r in need.region_ids if min_free.get(r, 0) < need.nodes_by_region[r]]
-    if full:
-        codes = dict(Region.objects.filter(id__in=full).values_list("id", "code"))
-        raise CapacityError([codes[r] for r in full])
-    _apply(need, +1)
+    regions = need.region_ids
+    params = [regions, [need.nodes_by_region[r] for r in regions], regions, need.slot_from,
+              need.slot_until, need.slot_count]
+    for attempt in range(2):
+        with connection.cursor() as cursor:
+            cursor.execute(_RESERVE_SQL, params)
+            locked, updated, short = cursor.fetchone()
+        if short:
+            codes = dict(Region.objects.filter(id__in=short).values_list("id", "code"))
+            raise CapacityError([codes[r] for r in sorted(short)])
+        if locked == need.slot_count:
+            assert updated == need.slot_count, (locked, updated)
+            return
+        if attempt:
+            raise RuntimeError(f"fleet slots missing after creation: {locked}/{need.slot_count}")
+        _ensure_slots(need)
 
 
 def release(need: SlotNeed) -> None:
