@@ -25,7 +25,9 @@ def _start() -> datetime:
     return datetime(day.year, day.month, day.day, 15, 0)
 
 
-def service_buyer(org_id: int, user_id: int, barrier: "mp.synchronize.Barrier", out: "mp.Queue") -> None:
+def service_buyer(
+    org_id: int, user_id: int, barrier: "mp.synchronize.Barrier", out: "mp.Queue"
+) -> None:
     from django.db import connections
 
     from webinars import services
@@ -40,18 +42,31 @@ def service_buyer(org_id: int, user_id: int, barrier: "mp.synchronize.Barrier", 
     barrier.wait()
     while True:
         try:
-            services.book_webinar(organisation, actor=user, title="bench", package=package,
-                                  start_local=_start(), timezone_name="UTC",
-                                  duration_minutes=90, preset="custom",
-                                  custom_split={"us-east": 10000})
+            services.book_webinar(
+                organisation,
+                actor=user,
+                title="bench",
+                package=package,
+                start_local=_start(),
+                timezone_name="UTC",
+                duration_minutes=90,
+                preset="custom",
+                custom_split={"us-east": 10000},
+            )
             ok += 1
         except CapacityError:
             break
     out.put(ok)
 
 
-def floor_buyer(url: str, region_id: int, slot_from: datetime, slot_until: datetime,
-                barrier: "mp.synchronize.Barrier", out: "mp.Queue") -> None:
+def floor_buyer(
+    url: str,
+    region_id: int,
+    slot_from: datetime,
+    slot_until: datetime,
+    barrier: "mp.synchronize.Barrier",
+    out: "mp.Queue",
+) -> None:
     import psycopg
 
     ok = 0
@@ -62,7 +77,8 @@ def floor_buyer(url: str, region_id: int, slot_from: datetime, slot_until: datet
                 cur = conn.execute(
                     "UPDATE webinars_fleetslot SET used = used + %s WHERE region_id = %s "
                     "AND slot_start >= %s AND slot_start < %s AND used + %s <= capacity",
-                    [NODES, region_id, slot_from, slot_until, NODES])
+                    [NODES, region_id, slot_from, slot_until, NODES],
+                )
                 done = cur.rowcount > 0
             if not done:
                 break
@@ -92,13 +108,19 @@ def main() -> None:
     from django.db.models import Max
 
     from webinars import services
-    from webinars.models import FleetSlot, Region, User, Webinar
+    from webinars.models import FleetSlot, Region, Webinar
 
     Region.objects.filter(code="us-east").update(fleet_size=NODES * HOLDS_THAT_FIT)
     user = services.register_organiser(email="bench@example.com", password="bench-password-1")
-    org = services.create_organisation(user, actor=user, legal_name="Bench Org",
-                                       address_line1="x", city="y", country="US",
-                                       billing_email="b@example.com")
+    org = services.create_organisation(
+        user,
+        actor=user,
+        legal_name="Bench Org",
+        address_line1="x",
+        city="y",
+        country="US",
+        billing_email="b@example.com",
+    )
     connections.close_all()
 
     holds, t_service = run(service_buyer, (org.pk, user.pk))
@@ -112,18 +134,25 @@ def main() -> None:
     slots.update(used=0)
     connections.close_all()
 
-    floor_holds, t_floor = run(floor_buyer, (os.environ["DATABASE_URL"], region.pk,
-                                             slot_from, slot_until))
+    floor_holds, t_floor = run(
+        floor_buyer, (os.environ["DATABASE_URL"], region.pk, slot_from, slot_until)
+    )
     assert floor_holds == HOLDS_THAT_FIT
     oversold += FleetSlot.objects.filter(used__gt=region.fleet_size).count()
 
     holds_per_s = holds / t_service
     floor_per_s = floor_holds / t_floor
-    print(f"buyers={BUYERS} holds={holds} slots_per_hold={slots.count()} db={url.rsplit('/', 1)[-1]}")
+    print(
+        f"buyers={BUYERS} holds={holds} slots_per_hold={slots.count()} db={url.rsplit('/', 1)[-1]}"
+    )
     print(f"service: {holds} holds in {t_service:.2f}s = {holds_per_s:.0f} holds/s")
-    print(f"floor (raw SQL UPDATE, 1 txn/hold): {floor_holds} in {t_floor:.2f}s = {floor_per_s:.0f}/s")
-    print(f"RESULT holds_per_s={holds_per_s:.0f} floor_per_s={floor_per_s:.0f} "
-          f"ratio={holds_per_s / floor_per_s:.2f} oversold={oversold}")
+    print(
+        f"floor (raw SQL UPDATE, 1 txn/hold): {floor_holds} in {t_floor:.2f}s = {floor_per_s:.0f}/s"
+    )
+    print(
+        f"RESULT holds_per_s={holds_per_s:.0f} floor_per_s={floor_per_s:.0f} "
+        f"ratio={holds_per_s / floor_per_s:.2f} oversold={oversold}"
+    )
 
 
 if __name__ == "__main__":

@@ -79,8 +79,7 @@ class Payment(models.Model):
             # At most one successful payment per webinar: a second one is refunded.
             models.UniqueConstraint(
                 fields=["webinar"],
-                condition=Q(status__in=["succeeded", "partially_refunded", "refunded"],
-                            late=False),
+                condition=Q(status__in=["succeeded", "partially_refunded", "refunded"], late=False),
                 name="payment_one_success_per_webinar",
             ),
         ]
@@ -266,6 +265,11 @@ class Invoice(models.Model):
                 condition=Q(status="draft") | Q(number__isnull=False, sequence__isnull=False),
                 name="invoice_issued_has_number",
             ),
+            # One invoice per payment (credit notes are one per refund via `refund`): the
+            # backstop behind issue_invoice's idempotency.
+            models.UniqueConstraint(
+                fields=["payment"], condition=Q(kind="invoice"), name="invoice_one_per_payment"
+            ),
         ]
         indexes = [
             # Finance exports and admin filters: documents issued in a period.
@@ -274,10 +278,6 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or f"draft {self.kind}"
-
-    @property
-    def sign(self) -> int:
-        return -1 if self.kind == self.Kind.CREDIT_NOTE else 1
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # A guard, not business logic: issued documents are legally frozen.
@@ -292,6 +292,10 @@ class Invoice(models.Model):
         if self.status == self.Status.ISSUED:
             raise ImmutableInvoiceError(f"{self.number} is issued and cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+    @property
+    def sign(self) -> int:
+        return -1 if self.kind == self.Kind.CREDIT_NOTE else 1
 
 
 class InvoiceLine(models.Model):

@@ -4,6 +4,7 @@ environment (see the README's configuration table); nothing is production-only c
 
 from datetime import timedelta
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env
@@ -116,10 +117,20 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# tasks_finance is not named tasks.py, so autodiscovery does not find it.
+CELERY_IMPORTS = ["billing.tasks_finance"]
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {
         "task": "webinars.tasks.expire_holds_task",
         "schedule": timedelta(seconds=env.int("HOLD_SWEEP_SECONDS", default=30)),
+    },
+    "retry-failed-stripe-events": {
+        "task": "billing.tasks.retry_failed_events_task",
+        "schedule": timedelta(minutes=5),
+    },
+    "monthly-accounting-export": {
+        "task": "billing.tasks_finance.monthly_export_task",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
 }
 
@@ -170,7 +181,8 @@ STRIPE_BANK_TRANSFER_TYPE = env("STRIPE_BANK_TRANSFER_TYPE", default="us_bank_tr
 FUNDS_DEADLINE_DAYS = env.int("FUNDS_DEADLINE_DAYS", default=5)
 # Cancellation policy: refund percentage by days before the start (largest threshold first).
 CANCELLATION_POLICY = env.json(
-    "CANCELLATION_POLICY", default=[{"min_days": 30, "percent": 100}, {"min_days": 7, "percent": 50}]
+    "CANCELLATION_POLICY",
+    default=[{"min_days": 30, "percent": 100}, {"min_days": 7, "percent": 50}],
 )
 
 # Billing: the seller on our invoices, and VAT.
@@ -185,18 +197,53 @@ SELLER = {
     "email": env("SELLER_EMAIL", default="billing@megawebinar.example"),
 }
 # Standard VAT rates in basis points by EU member state (2300 = 23 %); override as JSON.
-VAT_RATES = env.json("VAT_RATES", default={
-    "AT": 2000, "BE": 2100, "BG": 2000, "HR": 2500, "CY": 1900, "CZ": 2100, "DK": 2500,
-    "EE": 2400, "FI": 2550, "FR": 2000, "DE": 1900, "GR": 2400, "HU": 2700, "IE": 2300,
-    "IT": 2200, "LV": 2100, "LT": 2100, "LU": 1700, "MT": 1800, "NL": 2100, "PL": 2300,
-    "PT": 2300, "RO": 2100, "SK": 2300, "SI": 2200, "ES": 2100, "SE": 2500,
-})
+VAT_RATES = env.json(
+    "VAT_RATES",
+    default={
+        "AT": 2000,
+        "BE": 2100,
+        "BG": 2000,
+        "HR": 2500,
+        "CY": 1900,
+        "CZ": 2100,
+        "DK": 2500,
+        "EE": 2400,
+        "FI": 2550,
+        "FR": 2000,
+        "DE": 1900,
+        "GR": 2400,
+        "HU": 2700,
+        "IE": 2300,
+        "IT": 2200,
+        "LV": 2100,
+        "LT": 2100,
+        "LU": 1700,
+        "MT": 1800,
+        "NL": 2100,
+        "PL": 2300,
+        "PT": 2300,
+        "RO": 2100,
+        "SK": 2300,
+        "SI": 2200,
+        "ES": 2100,
+        "SE": 2500,
+    },
+)
 INVOICE_PAYMENT_TERMS_DAYS = env.int("INVOICE_PAYMENT_TERMS_DAYS", default=0)
 FINANCE_EMAIL = env("FINANCE_EMAIL", default="finance@megawebinar.example")
 EVENT_SERVICES_EMAIL = env("EVENT_SERVICES_EMAIL", default="events@megawebinar.example")
 # Accounting export accounts (chart of accounts of our bookkeeping; SKR03-like defaults).
-ACCOUNTING = env.json("ACCOUNTING", default={
-    "receivable": "1400", "revenue": "8400", "revenue_reverse_charge": "8336",
-    "revenue_export": "8338", "vat_payable": "1776", "bank": "1200",
-    "datev_consultant_number": "1001", "datev_client_number": "1", "xero_account_code": "200",
-})
+ACCOUNTING = env.json(
+    "ACCOUNTING",
+    default={
+        "receivable": "1400",
+        "revenue": "8400",
+        "revenue_reverse_charge": "8336",
+        "revenue_export": "8338",
+        "vat_payable": "1776",
+        "bank": "1200",
+        "datev_consultant_number": "1001",
+        "datev_client_number": "1",
+        "xero_account_code": "200",
+    },
+)

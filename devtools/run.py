@@ -71,8 +71,12 @@ class EmbeddedPostgres:
 
     def _cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(self.bin / args[0]), *args[1:]], check=check, text=True,
-            capture_output=True, user=self.run_as, cwd="/",
+            [str(self.bin / args[0]), *args[1:]],
+            check=check,
+            text=True,
+            capture_output=True,
+            user=self.run_as,
+            cwd="/",
         )
 
     def _own(self, path: Path) -> None:
@@ -90,19 +94,43 @@ class EmbeddedPostgres:
         self._own(self.sockets)
         if not (self.pgdata / "PG_VERSION").exists():
             log(f"initialising PostgreSQL in {self.pgdata}")
-            self._cmd("initdb", "-D", str(self.pgdata), "--auth=trust", "-U", "postgres",
-                      "--encoding=UTF8", "--locale=C")
+            self._cmd(
+                "initdb",
+                "-D",
+                str(self.pgdata),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=UTF8",
+                "--locale=C",
+            )
         if self._cmd("pg_ctl", "-D", str(self.pgdata), "status", check=False).returncode != 0:
             log(f"starting PostgreSQL on 127.0.0.1:{self.port}")
             options = f"-h 127.0.0.1 -p {self.port} -k {self.sockets}"
-            self._cmd("pg_ctl", "-D", str(self.pgdata), "-o", options,
-                      "-l", str(self.pgdata / "server.log"), "-w", "-t", "60", "start")
+            self._cmd(
+                "pg_ctl",
+                "-D",
+                str(self.pgdata),
+                "-o",
+                options,
+                "-l",
+                str(self.pgdata / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            )
         base = f"postgresql://postgres@127.0.0.1:{self.port}"
-        exists = self._cmd("psql", f"{base}/postgres", "-tAc",
-                           f"SELECT 1 FROM pg_database WHERE datname='{DB_NAME}'")
+        exists = self._cmd(
+            "psql",
+            f"{base}/postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname='{DB_NAME}'",
+        )
         if exists.stdout.strip() != "1":
-            self._cmd("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                      DB_NAME)
+            self._cmd(
+                "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", DB_NAME
+            )
         return f"{base}/{DB_NAME}"
 
     def stop(self) -> None:
@@ -162,9 +190,23 @@ def services(children: Children, *, stripe: bool) -> Iterator[dict[str, str]]:
             port = int(env.get("EMBEDDED_REDIS_PORT", "56379"))
             data = LOCAL / "valkey"
             data.mkdir(parents=True, exist_ok=True)
-            children.start("valkey", [str(get_binary_path()), "--bind", "127.0.0.1",
-                                      "--port", str(port), "--dir", str(data),
-                                      "--save", "", "--appendonly", "no"], env)
+            children.start(
+                "valkey",
+                [
+                    str(get_binary_path()),
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--dir",
+                    str(data),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                env,
+            )
             wait_for_port(port, "Valkey")
             env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         if stripe and not env.get("STRIPE_SECRET_KEY"):
@@ -173,11 +215,21 @@ def services(children: Children, *, stripe: bool) -> Iterator[dict[str, str]]:
             env["STRIPE_WEBHOOK_SECRET"] = env.get("STRIPE_WEBHOOK_SECRET", "whsec_local_emulator")
             env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
             web = env.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-            children.start("stripe-emulator", [
-                PY, "-m", "devtools.stripe_emulator", "--port", str(port),
-                "--webhook-url", f"{web}/billing/stripe/webhook/",
-                "--webhook-secret", env["STRIPE_WEBHOOK_SECRET"],
-            ], env)
+            children.start(
+                "stripe-emulator",
+                [
+                    PY,
+                    "-m",
+                    "devtools.stripe_emulator",
+                    "--port",
+                    str(port),
+                    "--webhook-url",
+                    f"{web}/billing/stripe/webhook/",
+                    "--webhook-secret",
+                    env["STRIPE_WEBHOOK_SECRET"],
+                ],
+                env,
+            )
             wait_for_port(port, "Stripe emulator")
         yield env
     finally:
@@ -205,16 +257,34 @@ def serve(args: argparse.Namespace) -> int:
         if not args.no_demo:
             manage(env, "load_demo_data")
         port = args.port
-        children.start("web", [PY, "manage.py", "runserver", f"127.0.0.1:{port}",
-                               "--noreload"], env)
-        children.start("worker", [PY, "-m", "celery", "-A", "config", "worker",
-                                  "-l", "INFO", "-c", "2"], env)
-        children.start("beat", [PY, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
-                                "-s", str(LOCAL / "celerybeat-schedule")], env)
+        children.start(
+            "web", [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env
+        )
+        children.start(
+            "worker", [PY, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-c", "2"], env
+        )
+        children.start(
+            "beat",
+            [
+                PY,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "-l",
+                "INFO",
+                "-s",
+                str(LOCAL / "celerybeat-schedule"),
+            ],
+            env,
+        )
         wait_for_port(port, "web server")
         log(f"ready: http://127.0.0.1:{port}/  (admin: /admin/, API docs: /api/docs/)")
-        log("demo logins: organiser@example.com / demo-organiser, "
-            "staff@example.com / demo-staff, finance@example.com / demo-finance")
+        log(
+            "demo logins: organiser@example.com / demo-organiser, "
+            "staff@example.com / demo-staff, finance@example.com / demo-finance"
+        )
         log("press Ctrl-C to stop everything")
         while not stop["requested"]:
             exited = children.any_exited()

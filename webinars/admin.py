@@ -42,18 +42,27 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
-                                    "user_permissions")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",),
-                             "fields": ("email", "password1", "password2")}),)
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
 @admin.register(Package)
 class PackageAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "capacity", "price_minor", "currency", "lead_time_days",
-                    "max_duration_minutes", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "capacity",
+        "price_minor",
+        "currency",
+        "lead_time_days",
+        "max_duration_minutes",
+        "is_active",
+    ]
     list_editable = ["is_active"]
 
 
@@ -113,16 +122,26 @@ class AuditInline(admin.TabularInline):
 
 @admin.register(Webinar)
 class WebinarAdmin(admin.ModelAdmin):
-    list_display = ["code", "title", "organisation", "package", "start_at", "status",
-                    "needs_attention"]
+    list_display = [
+        "code",
+        "title",
+        "organisation",
+        "package",
+        "start_at",
+        "status",
+        "needs_attention",
+    ]
     list_filter = ["status", "package", "needs_attention", ("start_at", admin.DateFieldListFilter)]
     search_fields = ["code", "title", "organisation__legal_name"]
     date_hierarchy = "start_at"
     list_select_related = ["organisation", "package"]
     inlines = [ReservationInline, AuditInline]
     actions = ["expire_selected_holds", "cancel_selected"]
-    readonly_fields = [f.name for f in Webinar._meta.fields if f.name not in
-                       ("needs_attention", "attention_reason")]
+    readonly_fields = [
+        f.name
+        for f in Webinar._meta.fields
+        if f.name not in ("needs_attention", "attention_reason")
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # bookings are made by organisers (or the API), never by hand
@@ -132,13 +151,19 @@ class WebinarAdmin(admin.ModelAdmin):
 
     @admin.action(description="Release the hold of selected webinars")
     def expire_selected_holds(self, request: HttpRequest, queryset: QuerySet[Webinar]) -> None:
-        self._apply(request, queryset, lambda w: services.expire_hold(
-            w, actor=request.user, reason="released by staff"))
+        self._apply(
+            request,
+            queryset,
+            lambda w: services.expire_hold(w, actor=request.user, reason="released by staff"),
+        )
 
     @admin.action(description="Cancel selected webinars (no refund here; use billing)")
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Webinar]) -> None:
-        self._apply(request, queryset, lambda w: services.cancel_booking(
-            w, actor=request.user, reason="cancelled by staff"))
+        self._apply(
+            request,
+            queryset,
+            lambda w: services.cancel_booking(w, actor=request.user, reason="cancelled by staff"),
+        )
 
     def _apply(self, request: HttpRequest, queryset: QuerySet[Webinar], action: Any) -> None:
         for webinar in queryset:

@@ -25,8 +25,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 class BookingInputSerializer(serializers.Serializer):
-    package = serializers.SlugRelatedField(slug_field="code",
-                                           queryset=Package.objects.filter(is_active=True))
+    package = serializers.SlugRelatedField(
+        slug_field="code", queryset=Package.objects.filter(is_active=True)
+    )
     start = serializers.DateTimeField(
         help_text="Local start time, without offset (e.g. 2027-03-01T15:00).",
         default_timezone=None,
@@ -34,8 +35,11 @@ class BookingInputSerializer(serializers.Serializer):
     timezone = serializers.CharField(max_length=64)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=1440)
     audience = serializers.ChoiceField(choices=[*AUDIENCE_PRESETS, CUSTOM_PRESET])
-    split = serializers.DictField(child=serializers.DecimalField(max_digits=5, decimal_places=2),
-                                  required=False, help_text="Percent per region code (custom).")
+    split = serializers.DictField(
+        child=serializers.DecimalField(max_digits=5, decimal_places=2),
+        required=False,
+        help_text="Percent per region code (custom).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["audience"] == CUSTOM_PRESET:
@@ -64,9 +68,24 @@ class WebinarOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Webinar
-        fields = ["code", "title", "status", "package", "capacity", "price_minor", "currency",
-                  "start_at", "end_at", "duration_minutes", "time_zone", "audience_split",
-                  "cluster_plan", "hold_expires_at", "funds_deadline", "created_at"]
+        fields = [
+            "code",
+            "title",
+            "status",
+            "package",
+            "capacity",
+            "price_minor",
+            "currency",
+            "start_at",
+            "end_at",
+            "duration_minutes",
+            "time_zone",
+            "audience_split",
+            "cluster_plan",
+            "hold_expires_at",
+            "funds_deadline",
+            "created_at",
+        ]
 
 
 class PackageListApi(APIView):
@@ -75,8 +94,17 @@ class PackageListApi(APIView):
     class OutputSerializer(serializers.ModelSerializer):
         class Meta:
             model = Package
-            fields = ["code", "name", "capacity", "price_minor", "currency", "lead_time_days",
-                      "min_duration_minutes", "max_duration_minutes", "staff_roles"]
+            fields = [
+                "code",
+                "name",
+                "capacity",
+                "price_minor",
+                "currency",
+                "lead_time_days",
+                "min_duration_minutes",
+                "max_duration_minutes",
+                "staff_roles",
+            ]
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -111,7 +139,9 @@ class WebinarListCreateApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         webinar = services.book_webinar(
-            organisation, actor=request.user, title=serializer.validated_data["title"],
+            organisation,
+            actor=request.user,
+            title=serializer.validated_data["title"],
             **serializer.booking_kwargs(),
         )
         return Response(WebinarOutputSerializer(webinar).data, status=status.HTTP_201_CREATED)

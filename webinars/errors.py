@@ -4,7 +4,9 @@ or 409 (conflict with the current state), with the message shown to the user."""
 from django.utils.translation import gettext_lazy as _
 
 error_messages = {
-    "lead_time": _("The {package} package needs {days} days' notice: the earliest start is {earliest}."),
+    "lead_time": _(
+        "The {package} package needs {days} days' notice: the earliest start is {earliest}."
+    ),
     "duration_range": _("Duration must be between {min} and {max} minutes."),
     "start_in_past": _("The start time is in the past."),
     "beyond_horizon": _("Bookings open at most {days} days ahead."),

@@ -120,9 +120,7 @@ def _ensure_slots(need: SlotNeed) -> None:
     # creators of overlapping windows queue rather than deadlock; ON CONFLICT makes the
     # loser's insert a no-op.
     with connection.cursor() as cursor:
-        cursor.execute(
-            _ENSURE_SQL, [need.slot_from, need.slot_until - SLOT, need.region_ids]
-        )
+        cursor.execute(_ENSURE_SQL, [need.slot_from, need.slot_until - SLOT, need.region_ids])
 
 
 def _lock_min_free(need: SlotNeed) -> dict[int, int]:
@@ -152,8 +150,14 @@ def reserve(need: SlotNeed) -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("fleet.reserve must run inside transaction.atomic()")
     regions = need.region_ids
-    params = [regions, [need.nodes_by_region[r] for r in regions], regions, need.slot_from,
-              need.slot_until, need.slot_count]
+    params = [
+        regions,
+        [need.nodes_by_region[r] for r in regions],
+        regions,
+        need.slot_from,
+        need.slot_until,
+        need.slot_count,
+    ]
     for attempt in range(2):
         with connection.cursor() as cursor:
             cursor.execute(_RESERVE_SQL, params)

@@ -7,14 +7,25 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from webinars.errors import BookingError
 from webinars.models import Organisation, Package, Region, User
 from webinars.rules import AUDIENCE_PRESETS, CUSTOM_PRESET, parse_split
-from webinars.errors import BookingError
 
 COMMON_ZONES = [
-    "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
-    "America/Sao_Paulo", "Europe/London", "Europe/Dublin", "Europe/Berlin", "Europe/Paris",
-    "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "UTC",
 ]
 
 
@@ -45,8 +56,17 @@ class SignupForm(forms.Form):
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = ["legal_name", "address_line1", "address_line2", "city", "postal_code",
-                  "country", "vat_id", "billing_email", "po_number"]
+        fields = [
+            "legal_name",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postal_code",
+            "country",
+            "vat_id",
+            "billing_email",
+            "po_number",
+        ]
 
     def clean_country(self) -> str:
         country = self.cleaned_data["country"].upper()
@@ -59,8 +79,9 @@ class BookingForm(forms.Form):
     """The booking / quote form. Region shares arrive as `share_<region code>` fields."""
 
     title = forms.CharField(max_length=200, required=False)
-    package = forms.ModelChoiceField(queryset=Package.objects.filter(is_active=True),
-                                     to_field_name="code", empty_label=None)
+    package = forms.ModelChoiceField(
+        queryset=Package.objects.filter(is_active=True), to_field_name="code", empty_label=None
+    )
     start = forms.DateTimeField(
         label=_("Start (local time)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -69,7 +90,8 @@ class BookingForm(forms.Form):
     timezone = forms.ChoiceField(choices=timezone_choices, initial="America/New_York")
     duration_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, initial=90)
     audience = forms.ChoiceField(
-        choices=[(k, v[0]) for k, v in AUDIENCE_PRESETS.items()] + [(CUSTOM_PRESET, _("Custom split"))],
+        choices=[(k, v[0]) for k, v in AUDIENCE_PRESETS.items()]
+        + [(CUSTOM_PRESET, _("Custom split"))],
         initial="north-america",
     )
 
@@ -78,8 +100,12 @@ class BookingForm(forms.Form):
         self.regions = list(Region.objects.filter(is_active=True))
         for region in self.regions:
             self.fields[f"share_{region.code}"] = forms.DecimalField(
-                label=region.name, required=False, min_value=0, max_value=100,
-                decimal_places=2, widget=forms.NumberInput(attrs={"step": "0.01"}),
+                label=region.name,
+                required=False,
+                min_value=0,
+                max_value=100,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs={"step": "0.01"}),
             )
 
     def share_fields(self) -> list[forms.BoundField]:

@@ -163,9 +163,7 @@ class Webinar(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="webinars"
     )
-    created_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     title = models.CharField(max_length=200)
     package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="webinars")
     # Snapshot of the package at hold time: the price paid and the capacity delivered.

@@ -29,8 +29,14 @@ AUDIENCE_PRESETS: dict[str, tuple[str, dict[str, int]]] = {
         {
             code: 1250
             for code in (
-                "us-east", "us-west", "sa-east", "eu-west",
-                "eu-central", "ap-south", "ap-southeast", "ap-northeast",
+                "us-east",
+                "us-west",
+                "sa-east",
+                "eu-west",
+                "eu-central",
+                "ap-south",
+                "ap-southeast",
+                "ap-northeast",
             )
         },
     ),
@@ -56,8 +62,9 @@ class BookingRequest:
         return size_cluster(self.package.capacity, self.split, sizing_params())
 
     def slot_need(self, plan: ClusterPlan | None = None) -> fleet.SlotNeed:
-        return slot_need_for(self.package, self.start_at, self.duration_minutes,
-                             plan or self.plan(), self.regions)
+        return slot_need_for(
+            self.package, self.start_at, self.duration_minutes, plan or self.plan(), self.regions
+        )
 
 
 def sizing_params() -> SizingParams:

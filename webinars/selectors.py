@@ -56,9 +56,14 @@ def quote_webinar(request: BookingRequest, *, now: datetime | None = None) -> Qu
     need = request.slot_need(plan)
     free = fleet.free_nodes(need.region_ids, need.slot_from, need.slot_until)
     full = sorted(
-        {request.regions[code].code for code, region in request.regions.items()
-         if any(free.free_at(region.id, slot) < need.nodes_by_region[region.id]
-                for slot in _slots(need.slot_from, need.slot_until))}
+        {
+            request.regions[code].code
+            for code, region in request.regions.items()
+            if any(
+                free.free_at(region.id, slot) < need.nodes_by_region[region.id]
+                for slot in _slots(need.slot_from, need.slot_until)
+            )
+        }
     )
     quote = Quote(request=request, plan=plan, available=not full, full_regions=full)
     if full:
@@ -82,17 +87,20 @@ def nearest_alternatives(
     free = fleet.free_nodes(need.region_ids, search_from, search_until)
     # Every slot index where some region lacks room; a candidate works if its window
     # contains none of them (bisect keeps this O(candidates x log n)).
-    bad = sorted({
-        int((slot - search_from) / fleet.SLOT)
-        for region_id, slots in free.free.items()
-        for slot, free_count in slots.items()
-        if free_count < need.nodes_by_region[region_id]
-    } | {
-        int((slot - search_from) / fleet.SLOT)
-        for region_id, size in free.fleet_size.items()
-        if size < need.nodes_by_region[region_id]
-        for slot in _slots(search_from, search_until)
-    })
+    bad = sorted(
+        {
+            int((slot - search_from) / fleet.SLOT)
+            for region_id, slots in free.free.items()
+            for slot, free_count in slots.items()
+            if free_count < need.nodes_by_region[region_id]
+        }
+        | {
+            int((slot - search_from) / fleet.SLOT)
+            for region_id, size in free.fleet_size.items()
+            if size < need.nodes_by_region[region_id]
+            for slot in _slots(search_from, search_until)
+        }
+    )
     width = int(window / fleet.SLOT)
     earliest = max(now + timedelta(days=request.package.lead_time_days), now)
     latest = now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
@@ -143,7 +151,9 @@ def get_webinar_for_user(user: User, code: str) -> Webinar:
 
 def timeline(webinar: Webinar) -> list[AuditEntry]:
     return list(
-        AuditEntry.objects.filter(webinar=webinar).select_related("actor").order_by("created_at", "id")
+        AuditEntry.objects.filter(webinar=webinar)
+        .select_related("actor")
+        .order_by("created_at", "id")
     )
 
 

@@ -26,8 +26,15 @@ from webinars.rules import build_request
 S = Webinar.Status
 
 ORGANISATION_FIELDS = (
-    "legal_name", "address_line1", "address_line2", "city", "postal_code", "country",
-    "vat_id", "billing_email", "po_number",
+    "legal_name",
+    "address_line1",
+    "address_line2",
+    "city",
+    "postal_code",
+    "country",
+    "vat_id",
+    "billing_email",
+    "po_number",
 )
 
 
@@ -43,7 +50,9 @@ def register_organiser(*, email: str, password: str) -> User:
 def create_organisation(user: User, *, actor: User, **fields: Any) -> Organisation:
     """Create the organisation `user` books for, with `user` as its owner."""
     if Membership.objects.filter(user=user).exists():
-        raise BookingError("invalid_transition", status="member", action="given a second organisation")
+        raise BookingError(
+            "invalid_transition", status="member", action="given a second organisation"
+        )
     organisation = Organisation(**{k: fields.get(k, "") for k in ORGANISATION_FIELDS})
     organisation.country = organisation.country.upper()
     organisation.full_clean()
@@ -56,8 +65,11 @@ def create_organisation(user: User, *, actor: User, **fields: Any) -> Organisati
 @transaction.atomic
 def update_organisation(organisation: Organisation, *, actor: User, **fields: Any) -> Organisation:
     """Change billing details. Issued invoices keep the details they were issued with."""
-    changed = {k: v for k, v in fields.items() if k in ORGANISATION_FIELDS
-               and getattr(organisation, k) != v}
+    changed = {
+        k: v
+        for k, v in fields.items()
+        if k in ORGANISATION_FIELDS and getattr(organisation, k) != v
+    }
     for key, value in changed.items():
         setattr(organisation, key, value.upper() if key == "country" else value)
     organisation.full_clean()
@@ -84,8 +96,12 @@ def book_webinar(
     any slot of any region it needs is full; in both cases nothing is written.
     """
     request = build_request(
-        package=package, start_local=start_local, timezone_name=timezone_name,
-        duration_minutes=duration_minutes, preset=preset, custom_split=custom_split,
+        package=package,
+        start_local=start_local,
+        timezone_name=timezone_name,
+        duration_minutes=duration_minutes,
+        preset=preset,
+        custom_split=custom_split,
     )
     plan = request.plan()
     need = request.slot_need(plan)
@@ -113,15 +129,27 @@ def book_webinar(
             hold_expires_at=now + timedelta(minutes=settings.HOLD_MINUTES),
         )
         FleetReservation.objects.bulk_create(
-            FleetReservation(webinar=webinar, region_id=region_id, nodes=nodes,
-                             slot_from=need.slot_from, slot_until=need.slot_until)
+            FleetReservation(
+                webinar=webinar,
+                region_id=region_id,
+                nodes=nodes,
+                slot_from=need.slot_from,
+                slot_until=need.slot_until,
+            )
             for region_id, nodes in need.nodes_by_region.items()
         )
-        audit.record("webinar.held", webinar, actor=actor, data={
-            "package": package.code, "price_minor": package.price_minor,
-            "start_at": request.start_at.isoformat(), "nodes": plan.total_nodes,
-            "hold_expires_at": webinar.hold_expires_at.isoformat(),
-        })
+        audit.record(
+            "webinar.held",
+            webinar,
+            actor=actor,
+            data={
+                "package": package.code,
+                "price_minor": package.price_minor,
+                "start_at": request.start_at.isoformat(),
+                "nodes": plan.total_nodes,
+                "hold_expires_at": webinar.hold_expires_at.isoformat(),
+            },
+        )
         fleet.reserve(need)
     return webinar
 
@@ -137,13 +165,14 @@ def _need_of(webinar: Webinar) -> fleet.SlotNeed:
 
 def _locked(webinar: Webinar) -> Webinar:
     # The webinar row is always locked before any slot row: one lock order everywhere.
-    return Webinar.objects.select_for_update().get(pk=webinar.pk)
+    return Webinar.objects.select_for_update(no_key=True).get(pk=webinar.pk)
 
 
 def _transition(webinar: Webinar, to: str, *, allowed: tuple[str, ...], action: str) -> None:
     if webinar.status not in allowed:
-        raise BookingError("invalid_transition", status=webinar.get_status_display().lower(),
-                           action=action)
+        raise BookingError(
+            "invalid_transition", status=webinar.get_status_display().lower(), action=action
+        )
     webinar.status = to
 
 
@@ -153,7 +182,9 @@ def _release(webinar: Webinar, now: datetime) -> None:
 
 
 @transaction.atomic
-def confirm_booking(webinar: Webinar, *, actor: User | None, data: dict[str, Any] | None = None) -> Webinar:
+def confirm_booking(
+    webinar: Webinar, *, actor: User | None, data: dict[str, Any] | None = None
+) -> Webinar:
     """Confirm a paid booking. A held or awaiting-funds booking already holds its capacity;
     an expired one is re-reserved if the capacity is still free, else CapacityError and
     nothing changes (billing then refunds). Confirming twice is a no-op."""
@@ -163,8 +194,9 @@ def confirm_booking(webinar: Webinar, *, actor: User | None, data: dict[str, Any
     if webinar.status == S.EXPIRED:
         fleet.reserve(_need_of(webinar))
         webinar.reservations.update(released_at=None)
-    _transition(webinar, S.CONFIRMED, allowed=(S.HELD, S.AWAITING_FUNDS, S.EXPIRED),
-                action="confirmed")
+    _transition(
+        webinar, S.CONFIRMED, allowed=(S.HELD, S.AWAITING_FUNDS, S.EXPIRED), action="confirmed"
+    )
     webinar.hold_expires_at = None
     webinar.funds_deadline = None
     webinar.save(update_fields=["status", "hold_expires_at", "funds_deadline", "updated_at"])
@@ -185,13 +217,19 @@ def mark_awaiting_funds(
     webinar.hold_expires_at = None
     webinar.funds_deadline = funds_deadline
     webinar.save(update_fields=["status", "hold_expires_at", "funds_deadline", "updated_at"])
-    audit.record("webinar.awaiting_funds", webinar, actor=actor,
-                 data={"funds_deadline": funds_deadline.isoformat()})
+    audit.record(
+        "webinar.awaiting_funds",
+        webinar,
+        actor=actor,
+        data={"funds_deadline": funds_deadline.isoformat()},
+    )
     return webinar
 
 
 @transaction.atomic
-def expire_hold(webinar: Webinar, *, actor: User | None = None, reason: str = "hold expired") -> Webinar:
+def expire_hold(
+    webinar: Webinar, *, actor: User | None = None, reason: str = "hold expired"
+) -> Webinar:
     """Release an unpaid hold (checkout abandoned, expired, or bank transfer failed)."""
     webinar = _locked(webinar)
     if webinar.status == S.EXPIRED:
@@ -211,8 +249,9 @@ def cancel_booking(webinar: Webinar, *, actor: User | None, reason: str = "") ->
     webinar = _locked(webinar)
     if webinar.status == S.CANCELLED:
         return webinar
-    _transition(webinar, S.CANCELLED, allowed=(S.HELD, S.AWAITING_FUNDS, S.CONFIRMED),
-                action="cancelled")
+    _transition(
+        webinar, S.CANCELLED, allowed=(S.HELD, S.AWAITING_FUNDS, S.CONFIRMED), action="cancelled"
+    )
     _release(webinar, timezone.now())
     webinar.hold_expires_at = None
     webinar.save(update_fields=["status", "hold_expires_at", "updated_at"])
@@ -276,7 +315,11 @@ def expire_due_holds(*, now: datetime | None = None, limit: int = 500) -> list[s
     expired: list[str] = []
     for pk in due:
         with transaction.atomic():
-            webinar = Webinar.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            webinar = (
+                Webinar.objects.select_for_update(skip_locked=True, no_key=True)
+                .filter(pk=pk)
+                .first()
+            )
             if webinar is None or not _is_due(webinar, now):
                 continue
             reason = "hold expired" if webinar.status == S.HELD else "funds deadline passed"
@@ -289,21 +332,24 @@ def expire_due_holds(*, now: datetime | None = None, limit: int = 500) -> list[s
 def set_fleet_size(region: Region, *, fleet_size: int, actor: User | None) -> Region:
     """Resize a region's fleet for every slot from now on; refuses to shrink below nodes
     already committed."""
-    region = Region.objects.select_for_update().get(pk=region.pk)
+    region = Region.objects.select_for_update(no_key=True).get(pk=region.pk)
     old = region.fleet_size
     current_slot = fleet.floor_slot(timezone.now())
     slots = list(
-        FleetSlot.objects.select_for_update()
+        FleetSlot.objects.select_for_update(no_key=True)
         .filter(region=region, slot_start__gte=current_slot)
         .order_by("slot_start")
     )
     for slot in slots:
         if slot.used > fleet_size:
-            raise BookingError("fleet_below_usage", region=region.code, used=slot.used,
-                               slot=slot.slot_start.strftime("%Y-%m-%d %H:%M UTC"))
+            raise BookingError(
+                "fleet_below_usage",
+                region=region.code,
+                used=slot.used,
+                slot=slot.slot_start.strftime("%Y-%m-%d %H:%M UTC"),
+            )
     FleetSlot.objects.filter(pk__in=[s.pk for s in slots]).update(capacity=fleet_size)
     region.fleet_size = fleet_size
     region.save(update_fields=["fleet_size"])
-    audit.record("region.fleet_resized", region, actor=actor,
-                 data={"from": old, "to": fleet_size})
+    audit.record("region.fleet_resized", region, actor=actor, data={"from": old, "to": fleet_size})
     return region

@@ -10,8 +10,8 @@ Examples with the defaults: 10k in one region -> 11 edges + 2 origins = 13 nodes
 """
 
 import math
-from fractions import Fraction
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 
 BASIS_POINTS = 10_000  # a region's share of the audience, 10,000 = 100 %
 

@@ -12,17 +12,21 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from webinars import selectors, services
+from webinars import panels, selectors, services
 from webinars.errors import BookingError
 from webinars.forms import BookingForm, OrganisationForm, SignupForm
 from webinars.rules import AUDIENCE_PRESETS, build_request
 
 
 def pricing(request: HttpRequest) -> HttpResponse:
-    return render(request, "webinars/pricing.html", {
-        "packages": selectors.active_packages(),
-        "presets": AUDIENCE_PRESETS,
-    })
+    return render(
+        request,
+        "webinars/pricing.html",
+        {
+            "packages": selectors.active_packages(),
+            "presets": AUDIENCE_PRESETS,
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,8 +39,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Add your organisation's billing details to book.")
         return redirect("webinars:organisation")
-    return render(request, "registration/signup.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -53,16 +58,24 @@ def organisation(request: HttpRequest) -> HttpResponse:
         services.update_organisation(current, actor=request.user, **fields)
         messages.success(request, "Billing details saved.")
         return redirect("webinars:dashboard")
-    return render(request, "webinars/organisation.html", {"form": form, "organisation": current},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "webinars/organisation.html",
+        {"form": form, "organisation": current},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "webinars/dashboard.html", {
-        "organisation": selectors.organisation_for_user(request.user),
-        "webinars": selectors.webinars_for_user(request.user),
-    })
+    return render(
+        request,
+        "webinars/dashboard.html",
+        {
+            "organisation": selectors.organisation_for_user(request.user),
+            "webinars": selectors.webinars_for_user(request.user),
+        },
+    )
 
 
 @login_required
@@ -79,7 +92,9 @@ def book(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 webinar = services.book_webinar(
-                    organisation, actor=request.user, title=form.cleaned_data["title"],
+                    organisation,
+                    actor=request.user,
+                    title=form.cleaned_data["title"],
                     **form.booking_kwargs(),
                 )
             except BookingError as exc:
@@ -87,8 +102,9 @@ def book(request: HttpRequest) -> HttpResponse:
                 status = exc.http_status
                 return render(request, "webinars/book.html", _book_context(form), status=status)
             return redirect("webinars:detail", code=webinar.code)
-    return render(request, "webinars/book.html", _book_context(form),
-                  status=400 if form.errors else 200)
+    return render(
+        request, "webinars/book.html", _book_context(form), status=400 if form.errors else 200
+    )
 
 
 def _initial(request: HttpRequest) -> dict[str, str]:
@@ -118,8 +134,13 @@ def quote(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     webinar = selectors.get_webinar_for_user(request.user, code)
-    return render(request, "webinars/detail.html", {
-        "webinar": webinar,
-        "timeline": selectors.timeline(webinar),
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "webinars/detail.html",
+        {
+            "webinar": webinar,
+            "timeline": selectors.timeline(webinar),
+            "now": timezone.now(),
+            "panels": panels.render_panels(request, webinar),
+        },
+    )

@@ -11,7 +11,9 @@ def test_staff_browse_webinars_with_filters_and_search(client, staff, organiser,
     assert webinar.code in client.get(url, {"status__exact": "held"}).content.decode()
     assert webinar.code not in client.get(url, {"status__exact": "confirmed"}).content.decode()
     assert webinar.code in client.get(url, {"q": "Acme"}).content.decode()
-    assert client.get(reverse("admin:webinars_webinar_change", args=[webinar.pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:webinars_webinar_change", args=[webinar.pk])).status_code == 200
+    )
 
 
 def test_ledger_and_audit_log_are_read_only(client, staff, organiser, package_10k):
@@ -19,12 +21,17 @@ def test_ledger_and_audit_log_are_read_only(client, staff, organiser, package_10
     client.force_login(staff)
     assert client.get(reverse("admin:webinars_fleetslot_changelist")).status_code == 200
     slot = FleetSlot.objects.first()
-    response = client.post(reverse("admin:webinars_fleetslot_change", args=[slot.pk]),
-                           {"used": 0, "capacity": 1})
+    response = client.post(
+        reverse("admin:webinars_fleetslot_change", args=[slot.pk]), {"used": 0, "capacity": 1}
+    )
     assert response.status_code == 403
     entry = AuditEntry.objects.first()
-    assert client.post(reverse("admin:webinars_auditentry_delete", args=[entry.pk]),
-                       {"post": "yes"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:webinars_auditentry_delete", args=[entry.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
 
 
 def test_fleet_size_edit_in_admin_goes_through_the_service(client, staff, organiser, package_10k):
@@ -32,8 +39,15 @@ def test_fleet_size_edit_in_admin_goes_through_the_service(client, staff, organi
     region = Region.objects.get(code="us-east")
     client.force_login(staff)
     url = reverse("admin:webinars_region_change", args=[region.pk])
-    data = {"code": "us-east", "name": region.name, "latitude": region.latitude,
-            "longitude": region.longitude, "fleet_size": 5, "sort_order": 0, "is_active": "on"}
+    data = {
+        "code": "us-east",
+        "name": region.name,
+        "latitude": region.latitude,
+        "longitude": region.longitude,
+        "fleet_size": 5,
+        "sort_order": 0,
+        "is_active": "on",
+    }
     client.post(url, data, follow=True)
     region.refresh_from_db()
     assert region.fleet_size == 1200  # refused: 13 nodes are committed
@@ -46,8 +60,10 @@ def test_fleet_size_edit_in_admin_goes_through_the_service(client, staff, organi
 def test_staff_can_release_a_hold(client, staff, organiser, package_10k):
     webinar = hold(organiser, package_10k)
     client.force_login(staff)
-    client.post(reverse("admin:webinars_webinar_changelist"),
-                {"action": "expire_selected_holds", "_selected_action": [webinar.pk]})
+    client.post(
+        reverse("admin:webinars_webinar_changelist"),
+        {"action": "expire_selected_holds", "_selected_action": [webinar.pk]},
+    )
     webinar.refresh_from_db()
     assert webinar.status == "expired"
     assert AuditEntry.objects.get(action="webinar.expired").actor == staff

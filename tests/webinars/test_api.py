@@ -6,10 +6,15 @@ from webinars.models import Webinar
 
 
 def _payload(**extra):
-    return {"title": "API webinar", "package": "100k",
-            "start": local_start(days=30).strftime("%Y-%m-%dT%H:%M"),
-            "timezone": "Europe/Berlin", "duration_minutes": 120,
-            "audience": "custom", "split": {"eu-west": "50", "eu-central": "50"}} | extra
+    return {
+        "title": "API webinar",
+        "package": "100k",
+        "start": local_start(days=30).strftime("%Y-%m-%dT%H:%M"),
+        "timezone": "Europe/Berlin",
+        "duration_minutes": 120,
+        "audience": "custom",
+        "split": {"eu-west": "50", "eu-central": "50"},
+    } | extra
 
 
 def test_packages_are_public(catalogue):
@@ -26,7 +31,10 @@ def test_quote_and_hold_through_the_api(organiser, catalogue):
     created = client.post(reverse("api-webinars"), _payload(), format="json")
     assert created.status_code == 201
     body = created.json()
-    assert body["status"] == "held" and body["cluster_plan"]["total_nodes"] == quote["cluster"]["total_nodes"]
+    assert (
+        body["status"] == "held"
+        and body["cluster_plan"]["total_nodes"] == quote["cluster"]["total_nodes"]
+    )
     listed = client.get(reverse("api-webinars")).json()
     assert [w["code"] for w in listed] == [body["code"]]
 
@@ -34,11 +42,17 @@ def test_quote_and_hold_through_the_api(organiser, catalogue):
 def test_api_errors_are_specific_and_change_nothing(organiser, catalogue):
     client = APIClient()
     client.force_authenticate(organiser)
-    bad_split = client.post(reverse("api-webinars"), _payload(split={"eu-west": "50"}), format="json")
+    bad_split = client.post(
+        reverse("api-webinars"), _payload(split={"eu-west": "50"}), format="json"
+    )
     assert bad_split.status_code == 400
-    assert bad_split.json() == {"code": "split_sum",
-                                "detail": "The audience split must add up to 100% (it adds up to 50%)."}
-    bad_zone = client.post(reverse("api-webinars"), _payload(timezone="Nowhere/City"), format="json")
+    assert bad_split.json() == {
+        "code": "split_sum",
+        "detail": "The audience split must add up to 100% (it adds up to 50%).",
+    }
+    bad_zone = client.post(
+        reverse("api-webinars"), _payload(timezone="Nowhere/City"), format="json"
+    )
     assert bad_zone.status_code == 400 and bad_zone.json()["code"] == "unknown_timezone"
     missing = client.post(reverse("api-webinars"), {"title": "x"}, format="json")
     assert missing.status_code == 400 and "package" in missing.json()

@@ -47,8 +47,12 @@ def test_lead_time_of_1m_package_is_14_days(organiser, package_1m):
 
 
 def test_start_is_stored_in_utc_and_displayed_in_the_chosen_zone(organiser, package_10k):
-    webinar = hold(organiser, package_10k, start_local=local_start(hour=9, tz="Asia/Tokyo"),
-                   timezone_name="Asia/Tokyo")
+    webinar = hold(
+        organiser,
+        package_10k,
+        start_local=local_start(hour=9, tz="Asia/Tokyo"),
+        timezone_name="Asia/Tokyo",
+    )
     assert webinar.start_at.utcoffset() == timedelta(0)
     assert webinar.start_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).hour == 9
     assert webinar.time_zone == "Asia/Tokyo"

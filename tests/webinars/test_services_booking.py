@@ -20,7 +20,8 @@ def test_hold_snapshots_price_and_occupies_its_nodes_for_its_window(organiser, p
     assert webinar.price_minor == 900_000 and webinar.currency == "USD"
     assert webinar.total_nodes == 13
     assert webinar.hold_expires_at == pytest.approx(
-        timezone.now() + timedelta(minutes=30), abs=timedelta(seconds=30))
+        timezone.now() + timedelta(minutes=30), abs=timedelta(seconds=30)
+    )
     # 60 min warm-up + 90 min + 30 min drain = 3 h = 12 slots, 13 nodes each.
     slots = FleetSlot.objects.filter(region__code="us-east")
     assert slots.count() == 12
@@ -57,10 +58,13 @@ def test_non_overlapping_times_share_the_fleet(organiser, package_10k):
     assert _used("us-east") == 13
 
 
-def test_confirm_keeps_capacity_and_announces_after_commit(organiser, package_10k, django_capture_on_commit_callbacks):
+def test_confirm_keeps_capacity_and_announces_after_commit(
+    organiser, package_10k, django_capture_on_commit_callbacks
+):
     received = []
-    signals.booking_confirmed.connect(lambda **kw: received.append(kw), weak=False,
-                                      dispatch_uid="test-confirm")
+    signals.booking_confirmed.connect(
+        lambda **kw: received.append(kw), weak=False, dispatch_uid="test-confirm"
+    )
     try:
         webinar = hold(organiser, package_10k)
         with django_capture_on_commit_callbacks(execute=True):
@@ -69,8 +73,14 @@ def test_confirm_keeps_capacity_and_announces_after_commit(organiser, package_10
         signals.booking_confirmed.disconnect(dispatch_uid="test-confirm")
     webinar.refresh_from_db()
     assert webinar.status == "confirmed" and webinar.hold_expires_at is None
-    assert received == [{"signal": signals.booking_confirmed, "sender": "webinars",
-                         "webinar_id": webinar.pk, "status": "confirmed"}]
+    assert received == [
+        {
+            "signal": signals.booking_confirmed,
+            "sender": "webinars",
+            "webinar_id": webinar.pk,
+            "status": "confirmed",
+        }
+    ]
     assert _used("us-east") == 13
     # Confirming twice (a duplicated payment event) is a no-op.
     services.confirm_booking(webinar, actor=None)
@@ -100,13 +110,15 @@ def test_sweeper_expires_only_holds_past_their_time(organiser, package_10k):
 
 def test_missed_funds_deadline_releases_an_awaiting_funds_booking(organiser, package_10k):
     webinar = hold(organiser, package_10k)
-    services.mark_awaiting_funds(webinar, actor=None,
-                                 funds_deadline=timezone.now() - timedelta(minutes=1))
+    services.mark_awaiting_funds(
+        webinar, actor=None, funds_deadline=timezone.now() - timedelta(minutes=1)
+    )
     assert services.expire_due_holds() == [webinar.code]
     webinar.refresh_from_db()
     assert webinar.status == "expired"
-    assert AuditEntry.objects.filter(webinar=webinar, action="webinar.expired",
-                                     data__reason="funds deadline passed").exists()
+    assert AuditEntry.objects.filter(
+        webinar=webinar, action="webinar.expired", data__reason="funds deadline passed"
+    ).exists()
 
 
 def test_late_payment_re_reserves_if_capacity_is_still_free(organiser, package_10k):
@@ -146,8 +158,9 @@ def test_full_lifecycle_writes_one_audit_row_per_change(organiser, staff, packag
     services.confirm_booking(webinar, actor=None)
     services.start_webinar(webinar, actor=staff)
     services.complete_webinar(webinar, actor=staff)
-    actions = list(AuditEntry.objects.filter(webinar=webinar).order_by("id")
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(webinar=webinar).order_by("id").values_list("action", flat=True)
+    )
     assert actions == ["webinar.held", "webinar.confirmed", "webinar.live", "webinar.completed"]
 
 

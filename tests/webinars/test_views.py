@@ -10,8 +10,14 @@ from webinars.models import AuditEntry, Organisation, Region, User, Webinar
 
 def _form(package="10k", **extra):
     start = local_start(days=20, hour=15)
-    data = {"title": "Town hall", "package": package, "start": start.strftime("%Y-%m-%dT%H:%M"),
-            "timezone": "America/New_York", "duration_minutes": 90, "audience": "north-america"}
+    data = {
+        "title": "Town hall",
+        "package": package,
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "timezone": "America/New_York",
+        "duration_minutes": 90,
+        "audience": "north-america",
+    }
     return data | extra
 
 
@@ -19,22 +25,37 @@ def test_pricing_page_lists_the_six_packages_with_what_they_include(client, cata
     response = client.get(reverse("pricing"))
     body = response.content.decode()
     assert response.status_code == 200
-    for price in ("$9,000.00", "$21,000.00", "$30,000.00", "$48,500.00", "$70,000.00",
-                  "$100,000.00"):
+    for price in (
+        "$9,000.00",
+        "$21,000.00",
+        "$30,000.00",
+        "$48,500.00",
+        "$70,000.00",
+        "$100,000.00",
+    ):
         assert price in body
     assert "1,000,000" in body and "14 days" in body
     assert "producer, technical lead, 4 moderators, 2 stream engineers" in body
 
 
 def test_signup_then_organisation_then_book(client, catalogue):
-    response = client.post(reverse("signup"), {"email": "new@org.example",
-                                                "password": "a-long-unusual-passphrase"})
+    response = client.post(
+        reverse("signup"), {"email": "new@org.example", "password": "a-long-unusual-passphrase"}
+    )
     assert response.status_code == 302
-    response = client.post(reverse("webinars:organisation"), {
-        "legal_name": "New Org GmbH", "address_line1": "Hauptstr. 1", "city": "Berlin",
-        "postal_code": "10115", "country": "de", "vat_id": "DE136695976",
-        "billing_email": "ap@neworg.example", "po_number": "PO-7",
-    })
+    response = client.post(
+        reverse("webinars:organisation"),
+        {
+            "legal_name": "New Org GmbH",
+            "address_line1": "Hauptstr. 1",
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "de",
+            "vat_id": "DE136695976",
+            "billing_email": "ap@neworg.example",
+            "po_number": "PO-7",
+        },
+    )
     assert response.status_code == 302
     organisation = Organisation.objects.get(legal_name="New Org GmbH")
     assert organisation.country == "DE"
@@ -49,8 +70,9 @@ def test_signup_then_organisation_then_book(client, catalogue):
 def test_signup_rejects_a_weak_password_and_a_taken_email(client, organiser):
     response = client.post(reverse("signup"), {"email": "x@y.example", "password": "123"})
     assert response.status_code == 400
-    response = client.post(reverse("signup"), {"email": "ALICE@acme.example",
-                                                "password": "a-long-unusual-passphrase"})
+    response = client.post(
+        reverse("signup"), {"email": "ALICE@acme.example", "password": "a-long-unusual-passphrase"}
+    )
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
     assert User.objects.count() == 1
@@ -62,16 +84,22 @@ def test_password_reset_sends_an_email_with_a_working_link(client, organiser):
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
     response = client.get(link, follow=True)
     assert response.status_code == 200
-    response = client.post(response.redirect_chain[-1][0], {
-        "new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"})
+    response = client.post(
+        response.redirect_chain[-1][0],
+        {"new_password1": "another-long-passphrase", "new_password2": "another-long-passphrase"},
+    )
     assert response.status_code == 302
     assert client.login(email=organiser.email, password="another-long-passphrase")
 
 
 def test_live_quote_shows_price_cluster_and_availability(client, organiser, catalogue):
     client.force_login(organiser)
-    body = client.post(reverse("webinars:quote"), _form(package="1m", audience="global",
-                       start=local_start(days=20).strftime("%Y-%m-%dT%H:%M"))).content.decode()
+    body = client.post(
+        reverse("webinars:quote"),
+        _form(
+            package="1m", audience="global", start=local_start(days=20).strftime("%Y-%m-%dT%H:%M")
+        ),
+    ).content.decode()
     assert "$100,000.00" in body
     assert "Available" in body
     assert "1,074" in body
@@ -81,17 +109,22 @@ def test_live_quote_offers_three_nearest_start_times_when_full(client, organiser
     Region.objects.filter(code="us-east").update(fleet_size=13)
     hold(organiser, package_10k, start_local=local_start(days=20, hour=15))
     client.force_login(organiser)
-    body = client.post(reverse("webinars:quote"), _form(
-        audience="custom", **{"share_us-east": "100"})).content.decode()
+    body = client.post(
+        reverse("webinars:quote"), _form(audience="custom", **{"share_us-east": "100"})
+    ).content.decode()
     assert "Not available then" in body and "us-east" in body
-    alternatives = re.findall(r"<li>(.*?)</li>", body.split('id="alternatives"')[1].split("</ul>")[0])
+    alternatives = re.findall(
+        r"<li>(.*?)</li>", body.split('id="alternatives"')[1].split("</ul>")[0]
+    )
     assert len(alternatives) == 3
 
 
 def test_quote_explains_bad_input(client, organiser, catalogue):
     client.force_login(organiser)
-    body = client.post(reverse("webinars:quote"), _form(
-        audience="custom", **{"share_us-east": "60", "share_eu-west": "30"})).content.decode()
+    body = client.post(
+        reverse("webinars:quote"),
+        _form(audience="custom", **{"share_us-east": "60", "share_eu-west": "30"}),
+    ).content.decode()
     assert "must add up to 100%" in body
 
 
@@ -101,7 +134,9 @@ def test_booking_a_full_slot_shows_no_longer_available_and_holds_nothing(
     Region.objects.filter(code="us-east").update(fleet_size=13)
     hold(organiser, package_10k, start_local=local_start(days=20, hour=15))
     client.force_login(organiser)
-    response = client.post(reverse("webinars:book"), _form(audience="custom", **{"share_us-east": "100"}))
+    response = client.post(
+        reverse("webinars:book"), _form(audience="custom", **{"share_us-east": "100"})
+    )
     assert response.status_code == 409
     assert "no longer available" in response.content.decode()
     assert Webinar.objects.count() == 1
@@ -132,9 +167,16 @@ def test_booking_without_an_organisation_leads_to_the_organisation_form(client, 
 @pytest.mark.parametrize("country", ["USA", "1X"])
 def test_organisation_form_rejects_bad_country_codes(client, country, catalogue):
     client.force_login(User.objects.create_user(email="lone@x.example", password="pw-pw-pw-pw"))
-    response = client.post(reverse("webinars:organisation"), {
-        "legal_name": "X", "address_line1": "a", "city": "b", "country": country,
-        "billing_email": "a@b.example"})
+    response = client.post(
+        reverse("webinars:organisation"),
+        {
+            "legal_name": "X",
+            "address_line1": "a",
+            "city": "b",
+            "country": country,
+            "billing_email": "a@b.example",
+        },
+    )
     assert response.status_code == 400
     assert not Organisation.objects.exists()
     assert not AuditEntry.objects.filter(action="organisation.created").exists()

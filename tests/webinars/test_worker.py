@@ -23,12 +23,29 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def worker():
     db = connection.settings_dict
     env = dict(os.environ)
-    env["DATABASE_URL"] = (f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:"
-                           f"{db['PORT']}/{db['NAME']}")
+    env["DATABASE_URL"] = (
+        f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING", "-c", "1",
-         "-Q", "celery", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "WARNING",
+            "-c",
+            "1",
+            "-Q",
+            "celery",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        env=env,
+        start_new_session=True,
     )
     yield proc
     proc.terminate()
@@ -37,7 +54,9 @@ def worker():
 
 def test_expired_hold_is_released_by_a_real_worker(organiser, package_10k, worker):
     webinar = hold(organiser, package_10k)
-    Webinar.objects.filter(pk=webinar.pk).update(hold_expires_at=timezone.now() - timedelta(minutes=1))
+    Webinar.objects.filter(pk=webinar.pk).update(
+        hold_expires_at=timezone.now() - timedelta(minutes=1)
+    )
     celery_app.conf.task_always_eager = False
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     expire_holds_task.delay()

@@ -31,8 +31,10 @@ def money(minor: int, currency: str) -> str:
 def staff_roles(roles: dict[str, int]) -> str:
     parts = []
     # JSONB does not keep key order; show roles in order of seniority.
-    ordered = sorted(roles.items(), key=lambda kv: list(ROLE_NAMES).index(kv[0])
-                     if kv[0] in ROLE_NAMES else len(ROLE_NAMES))
+    ordered = sorted(
+        roles.items(),
+        key=lambda kv: list(ROLE_NAMES).index(kv[0]) if kv[0] in ROLE_NAMES else len(ROLE_NAMES),
+    )
     for role, count in ordered:
         singular, plural = ROLE_NAMES.get(role, (role, role + "s"))
         parts.append(singular if count == 1 else f"{count} {plural}")

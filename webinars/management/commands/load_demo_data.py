@@ -37,9 +37,15 @@ class Command(BaseCommand):
         organiser = User.objects.get(email="organiser@example.com")
         if not hasattr(organiser, "membership"):
             services.create_organisation(
-                organiser, actor=organiser, legal_name="Acme Campaigns Inc",
-                address_line1="350 Fifth Avenue", city="New York", postal_code="10118",
-                country="US", billing_email="billing@acme.example", po_number="PO-2027-001",
+                organiser,
+                actor=organiser,
+                legal_name="Acme Campaigns Inc",
+                address_line1="350 Fifth Avenue",
+                city="New York",
+                postal_code="10118",
+                country="US",
+                billing_email="billing@acme.example",
+                po_number="PO-2027-001",
             )
             organiser.refresh_from_db()
         if not organiser.membership.organisation.webinars.exists():
@@ -55,10 +61,14 @@ class Command(BaseCommand):
         for title, code, hour, preset, split in samples:
             try:
                 webinar = services.book_webinar(
-                    organiser.membership.organisation, actor=organiser, title=title,
+                    organiser.membership.organisation,
+                    actor=organiser,
+                    title=title,
                     package=Package.objects.get(code=code),
                     start_local=datetime(day.year, day.month, day.day, hour, 0),
-                    timezone_name="America/New_York", duration_minutes=120, preset=preset,
+                    timezone_name="America/New_York",
+                    duration_minutes=120,
+                    preset=preset,
                     custom_split=split,
                 )
             except BookingError as exc:

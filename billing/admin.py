@@ -1,0 +1,263 @@
+"""Finance's tool: payments, refunds, disputes, Stripe events and customers, invoices and
+credit notes, all read-only. Issued documents are never changed or deleted here; the
+actions call services (issue an invoice, issue credit notes, redo delivery)."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from billing import invoicing, pdf, tasks_finance
+from billing.errors import BillingError
+from billing.models import (
+    Dispute,
+    Invoice,
+    InvoiceLine,
+    InvoiceSequence,
+    Payment,
+    Refund,
+    StripeCustomer,
+    StripeEvent,
+)
+
+
+def _fields(model: type) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """View-only: rows are written by services (webhooks, checkout, invoicing)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.display(description="amount")
+def _amount(obj: Any) -> str:
+    return pdf.money(obj.amount_minor, obj.currency)
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = [
+        "position",
+        "description",
+        "quantity",
+        "unit_net_minor",
+        "net_minor",
+        "tax_rate_bp",
+        "tax_minor",
+        "gross_minor",
+    ]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "number",
+        "kind",
+        "status",
+        "buyer_name",
+        "gross",
+        "issue_date",
+        "emailed_at",
+        "pdf_link",
+    ]
+    list_filter = ["kind", "status", "currency", "issue_date", "tax_treatment"]
+    search_fields = [
+        "number",
+        "buyer__legal_name",
+        "buyer__vat_id",
+        "organisation__legal_name",
+        "webinar__code",
+    ]
+    date_hierarchy = "issue_date"
+    list_select_related = ["webinar"]
+    readonly_fields = [*_fields(Invoice), "pdf_link"]
+    inlines = [InvoiceLineInline]
+    actions = ["deliver"]
+
+    @admin.display(description="buyer", ordering="organisation__legal_name")
+    def buyer_name(self, obj: Invoice) -> str:
+        return obj.buyer.get("legal_name", "")
+
+    @admin.display(description="gross", ordering="gross_minor")
+    def gross(self, obj: Invoice) -> str:
+        return pdf.money(obj.sign * obj.gross_minor, obj.currency)
+
+    @admin.display(description="PDF")
+    def pdf_link(self, obj: Invoice) -> str:
+        if obj.pk is None or obj.status != Invoice.Status.ISSUED:
+            return "—"
+        return format_html(
+            '<a href="{}">{}.pdf</a>',
+            reverse("admin:billing_invoice_pdf", args=[obj.pk]),
+            obj.number,
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.pdf_view)
+        return [path("<int:pk>/pdf/", view, name="billing_invoice_pdf"), *super().get_urls()]
+
+    def pdf_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invoice = get_object_or_404(Invoice, pk=pk, status=Invoice.Status.ISSUED)
+        if not self.has_view_permission(request, invoice):
+            return HttpResponse(status=403)
+        response = HttpResponse(pdf.ensure_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+        return response
+
+    @admin.action(
+        description="Render missing PDFs and email unsent documents", permissions=["view"]
+    )
+    def deliver(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
+        ids = list(queryset.filter(status=Invoice.Status.ISSUED).values_list("pk", flat=True))
+        for invoice_id in ids:
+            tasks_finance.render_and_email_invoice_task.delay(invoice_id=invoice_id)
+        messages.success(request, f"Queued delivery of {len(ids)} document(s).")
+
+
+@admin.register(InvoiceSequence)
+class InvoiceSequenceAdmin(ReadOnlyAdmin):
+    list_display = ["series", "year", "next_value"]
+    list_filter = ["series", "year"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "code",
+        "webinar",
+        "organisation",
+        "status",
+        "method",
+        _amount,
+        "paid_at",
+        "late",
+        "created_at",
+    ]
+    list_filter = ["status", "currency", "method", "late", "created_at"]
+    search_fields = [
+        "code",
+        "payment_intent_id",
+        "checkout_session_id",
+        "charge_id",
+        "webinar__code",
+        "organisation__legal_name",
+    ]
+    date_hierarchy = "created_at"
+    list_select_related = ["webinar", "organisation"]
+    readonly_fields = _fields(Payment)
+    actions = ["issue_invoices"]
+
+    def has_issue_invoice_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("billing.add_invoice")
+
+    @admin.action(
+        description="Issue the invoice of paid payments (if missing)", permissions=["issue_invoice"]
+    )
+    def issue_invoices(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
+        for payment in queryset:
+            try:
+                invoice = invoicing.issue_invoice(payment, actor=request.user)
+            except BillingError as exc:
+                messages.error(request, f"{payment.code}: {exc.message}")
+            else:
+                messages.success(request, f"{payment.code}: {invoice.number}")
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = [
+        "code",
+        "payment",
+        _amount,
+        "status",
+        "reason",
+        "stripe_id",
+        "created_at",
+        "credit_note_number",
+    ]
+    list_filter = ["status", "reason", "currency", "created_at"]
+    search_fields = ["code", "stripe_id", "payment__code", "payment__webinar__code"]
+    date_hierarchy = "created_at"
+    list_select_related = ["payment__webinar", "credit_note"]
+    readonly_fields = _fields(Refund)
+    actions = ["issue_credit_notes"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # "change" unlocks the actions on the list; a refund's own page stays read-only.
+        return obj is None and request.user.has_perm("billing.change_refund")
+
+    @admin.display(description="credit note")
+    def credit_note_number(self, obj: Refund) -> str:
+        note = getattr(obj, "credit_note", None)
+        return note.number if note is not None else "—"
+
+    @admin.action(
+        description="Issue credit notes for made refunds (if missing)", permissions=["change"]
+    )
+    def issue_credit_notes(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        for refund in queryset:
+            try:
+                note = invoicing.issue_credit_note(refund, actor=request.user)
+            except BillingError as exc:
+                messages.error(request, f"{refund.code}: {exc.message}")
+            else:
+                messages.success(request, f"{refund.code}: {note.number}")
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ["stripe_id", "payment", _amount, "reason", "status", "created_at"]
+    list_filter = ["status", "currency", "created_at"]
+    search_fields = ["stripe_id", "payment__code", "payment__webinar__code"]
+    readonly_fields = _fields(Dispute)
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "event_id",
+        "type",
+        "object_id",
+        "status",
+        "attempts",
+        "created",
+        "received_at",
+        "processed_at",
+    ]
+    list_filter = ["status", "type", "received_at"]
+    search_fields = ["event_id", "object_id"]
+    date_hierarchy = "received_at"
+    readonly_fields = _fields(StripeEvent)
+
+
+@admin.register(StripeCustomer)
+class StripeCustomerAdmin(ReadOnlyAdmin):
+    list_display = ["stripe_id", "organisation", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["stripe_id", "organisation__legal_name"]
+    list_select_related = ["organisation"]
+    readonly_fields = _fields(StripeCustomer)

@@ -1,0 +1,159 @@
+"""Paying for a held webinar through Stripe Checkout (services).
+
+Stripe is called outside any database transaction, with idempotency keys derived from the
+payment's own code, so a crash between "row written" and "session created" is repaired by
+simply calling `start_checkout` again. Fulfilment happens only from webhooks
+(`billing.webhooks`), never from the success redirect.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from billing import gateway
+from billing.errors import BillingError
+from billing.models import Payment, StripeCustomer
+from billing.tax import compute_amounts, determine_tax
+from webinars import audit
+from webinars.models import Organisation, User, Webinar
+
+S = Webinar.Status
+STRIPE_MIN_SESSION = timedelta(minutes=30)
+# Stripe counts the 30 minutes from its own clock; a little slack avoids a 400 on skew.
+SESSION_SLACK = timedelta(minutes=1)
+
+
+def funds_deadline_for(webinar: Webinar, now: datetime) -> datetime:
+    """Bank transfers must arrive within FUNDS_DEADLINE_DAYS, and never later than the
+    package's lead time before the start (staff and fleet planning need that notice)."""
+    return min(
+        now + timedelta(days=settings.FUNDS_DEADLINE_DAYS),
+        webinar.start_at - timedelta(days=webinar.package.lead_time_days),
+    )
+
+
+def bank_transfer_available(webinar: Webinar, now: datetime) -> bool:
+    return funds_deadline_for(webinar, now) >= now + timedelta(days=1)
+
+
+def _ensure_customer(organisation: Organisation) -> str:
+    existing = StripeCustomer.objects.filter(organisation=organisation).first()
+    if existing:
+        return existing.stripe_id
+    stripe_id = gateway.create_customer(
+        email=organisation.billing_email,
+        name=organisation.legal_name,
+        metadata={"organisation": str(organisation.code)},
+        idempotency_key=f"customer:{organisation.code}",
+    )
+    customer, _ = StripeCustomer.objects.get_or_create(
+        organisation=organisation, defaults={"stripe_id": stripe_id}
+    )
+    return customer.stripe_id
+
+
+@transaction.atomic
+def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Payment:
+    webinar = (
+        Webinar.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("organisation")
+        .get(pk=webinar.pk)
+    )
+    if (
+        webinar.status != S.HELD
+        or webinar.hold_expires_at is None
+        or webinar.hold_expires_at <= now
+    ):
+        raise BillingError("not_payable", "This booking is no longer held; book again to pay.")
+    reusable = webinar.payments.filter(status=Payment.Status.OPEN).order_by("-attempt").first()
+    if reusable and (
+        reusable.expires_at is None or reusable.expires_at > now + timedelta(minutes=2)
+    ):
+        return reusable
+    organisation = webinar.organisation
+    decision = determine_tax(
+        seller_country=settings.SELLER["country"],
+        buyer_country=organisation.country,
+        buyer_vat_id=organisation.vat_id,
+        vat_rates=settings.VAT_RATES,
+    )
+    net, tax, gross = compute_amounts(webinar.price_minor, decision.rate_bp)
+    attempt = (
+        webinar.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
+    ) + 1
+    payment = Payment.objects.create(
+        webinar=webinar,
+        organisation=organisation,
+        attempt=attempt,
+        currency=webinar.currency,
+        net_minor=net,
+        tax_minor=tax,
+        amount_minor=gross,
+        tax_treatment=decision.treatment,
+        tax_rate_bp=decision.rate_bp,
+    )
+    audit.record(
+        "payment.checkout_started",
+        payment,
+        actor=actor,
+        webinar=webinar,
+        data={"attempt": attempt, "amount_minor": gross, "tax": decision.treatment},
+    )
+    return payment
+
+
+def start_checkout(webinar: Webinar, *, actor: User | None) -> Payment:
+    """Open (or reuse) a Stripe Checkout Session for a held webinar; returns the payment
+    whose `checkout_url` the organiser is sent to. Raises BillingError when the booking is
+    not held any more, GatewayError when Stripe cannot be reached."""
+    now = timezone.now()
+    payment = _open_payment(webinar, actor=actor, now=now)
+    if payment.checkout_session_id:
+        return payment
+    webinar = payment.webinar
+    customer_id = _ensure_customer(webinar.organisation)
+    expires_at = max(webinar.hold_expires_at or now, now + STRIPE_MIN_SESSION + SESSION_SLACK)
+    site = settings.SITE_URL
+    session = gateway.create_checkout_session(
+        customer_id=customer_id,
+        amount=payment.amount_minor,
+        currency=payment.currency,
+        product_name=f"{webinar.package.name}: {webinar.title}",
+        reference=webinar.code,
+        metadata={"booking": webinar.code, "payment": str(payment.code)},
+        expires_at=expires_at,
+        success_url=site
+        + reverse("billing:return", args=[webinar.code])
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=site + reverse("webinars:detail", args=[webinar.code]),
+        bank_transfer=bank_transfer_available(webinar, now),
+        idempotency_key=f"checkout:{payment.code}",
+    )
+    return _attach_session(payment, session, expires_at=expires_at, actor=actor)
+
+
+@transaction.atomic
+def _attach_session(
+    payment: Payment, session: gateway.CheckoutSession, *, expires_at: datetime, actor: User | None
+) -> Payment:
+    # Lock order everywhere in billing: webinar, then payment, then refund / invoice rows.
+    webinar = Webinar.objects.select_for_update(no_key=True).get(pk=payment.webinar_id)
+    payment = Payment.objects.select_for_update(no_key=True).get(pk=payment.pk)
+    payment.checkout_session_id = session.id
+    payment.checkout_url = session.url
+    payment.expires_at = expires_at
+    payment.save(update_fields=["checkout_session_id", "checkout_url", "expires_at", "updated_at"])
+    # The capacity stays held for as long as Stripe lets the organiser pay (>= 30 min).
+    if webinar.status == S.HELD and (webinar.hold_expires_at or expires_at) < expires_at:
+        webinar.hold_expires_at = expires_at
+        webinar.save(update_fields=["hold_expires_at", "updated_at"])
+        audit.record(
+            "webinar.hold_extended",
+            webinar,
+            actor=actor,
+            data={"hold_expires_at": expires_at.isoformat(), "for": session.id},
+        )
+    return payment

@@ -1,0 +1,293 @@
+"""The only module that imports `stripe`. Everything else sees small typed records.
+
+The client points at `STRIPE_API_BASE` (Stripe, or the local emulator) and every POST
+carries a deterministic idempotency key derived from our own ids, so a retried task never
+creates a second customer, session or refund.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+from billing.errors import BillingError, GatewayError
+
+
+class WebhookSignatureError(BillingError):
+    def __init__(self, message: str) -> None:
+        super().__init__("bad_signature", message, http_status=400)
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    status: str  # open | complete | expired
+    payment_status: str  # paid | unpaid | no_payment_required
+    payment_intent_id: str
+    customer_id: str
+    amount_total: int
+    currency: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    customer_details: dict[str, Any] = field(default_factory=dict)
+    expires_at: int = 0
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str
+    charge_id: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    id: str
+    status: str  # pending | requires_action | succeeded | failed | canceled
+    amount: int
+    currency: str
+    payment_intent_id: str
+    charge_id: str
+    failure_reason: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Charge:
+    id: str
+    payment_intent_id: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    refund_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DisputeRecord:
+    id: str
+    charge_id: str
+    payment_intent_id: str
+    amount: int
+    currency: str
+    reason: str
+    status: str
+
+
+@lru_cache(maxsize=4)
+def _client(api_key: str, api_base: str) -> stripe.StripeClient:
+    return stripe.StripeClient(api_key, base_addresses={"api": api_base}, max_network_retries=2)
+
+
+def client() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY:
+        raise GatewayError("Stripe is not configured (STRIPE_SECRET_KEY is empty).")
+    return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except stripe.StripeError as exc:
+        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+
+
+def _d(obj: Any) -> dict[str, Any]:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+
+
+def _id(value: Any) -> str:
+    """Stripe returns an id or (when expanded) an object; we want the id either way."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        return value
+    return str(_d(value).get("id", ""))
+
+
+def create_customer(
+    *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
+) -> str:
+    customer = _call(
+        client().v1.customers.create,
+        params={"email": email, "name": name, "metadata": metadata},
+        options={"idempotency_key": idempotency_key},
+    )
+    return str(customer.id)
+
+
+def create_checkout_session(
+    *,
+    customer_id: str,
+    amount: int,
+    currency: str,
+    product_name: str,
+    reference: str,
+    metadata: dict[str, str],
+    expires_at: datetime,
+    success_url: str,
+    cancel_url: str,
+    bank_transfer: bool,
+    idempotency_key: str,
+) -> CheckoutSession:
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "customer": customer_id,
+        "client_reference_id": reference,
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency.lower(),
+                    "unit_amount": amount,
+                    "product_data": {"name": product_name},
+                },
+            }
+        ],
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "expires_at": int(expires_at.timestamp()),
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "billing_address_collection": "required",
+        "tax_id_collection": {"enabled": True},
+        "customer_update": {"address": "auto", "name": "auto"},
+        "payment_method_types": ["card"],
+    }
+    if bank_transfer:
+        params["payment_method_types"] = ["card", "customer_balance"]
+        params["payment_method_options"] = {
+            "customer_balance": {
+                "funding_type": "bank_transfer",
+                "bank_transfer": {"type": settings.STRIPE_BANK_TRANSFER_TYPE},
+            }
+        }
+    session = _call(
+        client().v1.checkout.sessions.create,
+        params=params,
+        options={"idempotency_key": idempotency_key},
+    )
+    return _session(session)
+
+
+def _session(obj: Any) -> CheckoutSession:
+    data = _d(obj)
+    return CheckoutSession(
+        id=data["id"],
+        url=data.get("url") or "",
+        status=data.get("status") or "",
+        payment_status=data.get("payment_status") or "",
+        payment_intent_id=_id(data.get("payment_intent")),
+        customer_id=_id(data.get("customer")),
+        amount_total=int(data.get("amount_total") or 0),
+        currency=(data.get("currency") or "").upper(),
+        metadata=dict(data.get("metadata") or {}),
+        customer_details=dict(data.get("customer_details") or {}),
+        expires_at=int(data.get("expires_at") or 0),
+    )
+
+
+def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+    return _session(_call(client().v1.checkout.sessions.retrieve, session_id))
+
+
+def expire_checkout_session(session_id: str) -> CheckoutSession:
+    return _session(_call(client().v1.checkout.sessions.expire, session_id))
+
+
+def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntent:
+    data = _d(_call(client().v1.payment_intents.retrieve, payment_intent_id))
+    charge = data.get("latest_charge") or ""
+    if not charge and (data.get("charges") or {}).get("data"):
+        charge = data["charges"]["data"][0]  # older API shape (localstripe)
+    return PaymentIntent(
+        id=data["id"],
+        status=data.get("status") or "",
+        charge_id=_id(charge),
+        amount=int(data.get("amount") or 0),
+        currency=(data.get("currency") or "").upper(),
+    )
+
+
+def create_refund(
+    *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+) -> RefundRecord:
+    refund = _call(
+        client().v1.refunds.create,
+        params={"payment_intent": payment_intent_id, "amount": amount, "metadata": metadata},
+        options={"idempotency_key": idempotency_key},
+    )
+    return _refund(refund)
+
+
+def retrieve_refund(refund_id: str) -> RefundRecord:
+    return _refund(_call(client().v1.refunds.retrieve, refund_id))
+
+
+def _refund(obj: Any) -> RefundRecord:
+    data = _d(obj)
+    return RefundRecord(
+        id=data["id"],
+        status=data.get("status") or "",
+        amount=int(data.get("amount") or 0),
+        currency=(data.get("currency") or "").upper(),
+        payment_intent_id=_id(data.get("payment_intent")),
+        charge_id=_id(data.get("charge")),
+        failure_reason=data.get("failure_reason") or "",
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def retrieve_charge(charge_id: str) -> Charge:
+    data = _d(_call(client().v1.charges.retrieve, charge_id))
+    refunds = (data.get("refunds") or {}).get("data") or []
+    return Charge(
+        id=data["id"],
+        payment_intent_id=_id(data.get("payment_intent")),
+        amount=int(data.get("amount") or 0),
+        amount_refunded=int(data.get("amount_refunded") or 0),
+        currency=(data.get("currency") or "").upper(),
+        refund_ids=tuple(_id(r) for r in refunds),
+    )
+
+
+def dispute_from_event(payload: dict[str, Any]) -> DisputeRecord:
+    """Disputes are not re-fetched (the emulator has no dispute API); the signature check
+    and the charge re-fetch in the caller are what we trust."""
+    data = payload["data"]["object"]
+    return DisputeRecord(
+        id=data["id"],
+        charge_id=_id(data.get("charge")),
+        payment_intent_id=_id(data.get("payment_intent")),
+        amount=int(data.get("amount") or 0),
+        currency=(data.get("currency") or "").upper(),
+        reason=data.get("reason") or "",
+        status=data.get("status") or "",
+    )
+
+
+def verify_event(payload: bytes, signature: str) -> dict[str, Any]:
+    """Check the Stripe-Signature header against the raw body; return the event dict."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not configured.")
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"),
+            signature,
+            settings.STRIPE_WEBHOOK_SECRET,
+            settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+        raise WebhookSignatureError(f"Invalid signature: {exc}") from exc
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise WebhookSignatureError("The body is not JSON.") from exc
+    if not isinstance(event, dict) or "id" not in event or "type" not in event:
+        raise WebhookSignatureError("The body is not a Stripe event.")
+    return event

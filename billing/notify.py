@@ -1,0 +1,89 @@
+"""Emails that tell people what billing did: organisers (late payment refunded, transfer
+failed, cancellation) and staff (refund failed, dispute opened). One generic template,
+`emails/notice-*`, keeps them consistent."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from billing.emails import make_message
+from billing.models import Dispute, Payment, Refund
+from webinars.models import Webinar
+from webinars.templatetags.money import format_money
+
+
+def _send(to: list[str], subject: str, lines: list[str], webinar: Webinar | None = None) -> None:
+    link = (settings.SITE_URL + reverse("webinars:detail", args=[webinar.code])) if webinar else ""
+    make_message("notice", to, {"subject": subject, "lines": lines, "link": link}).send()
+
+
+def cancellation(webinar: Webinar, *, quote_amount: int, currency: str) -> None:
+    refund = (
+        f"We are refunding {format_money(quote_amount, currency)} to the original "
+        "payment method; a credit note follows once the refund completes."
+        if quote_amount
+        else "No refund is due under the cancellation policy."
+    )
+    _send(
+        [webinar.organisation.billing_email],
+        f"Booking {webinar.code} cancelled",
+        [f'Your webinar "{webinar.title}" ({webinar.code}) is cancelled.', refund],
+        webinar,
+    )
+
+
+def late_payment_refunded(payment: Payment) -> None:
+    webinar = payment.webinar
+    _send(
+        [webinar.organisation.billing_email],
+        f"Payment for {webinar.code} refunded: the capacity was no longer available",
+        [
+            f"Your payment of {format_money(payment.amount_minor, payment.currency)} arrived "
+            "after the capacity hold had expired, and the time slot has since been booked.",
+            "We are refunding the full amount automatically. Our team will contact you to "
+            "find another time.",
+        ],
+        webinar,
+    )
+
+
+def bank_transfer_failed(payment: Payment) -> None:
+    webinar = payment.webinar
+    _send(
+        [webinar.organisation.billing_email],
+        f"Bank transfer for {webinar.code} failed",
+        [
+            "The bank transfer for your webinar did not arrive or was returned, so the "
+            "capacity hold has been released.",
+            "You can book again at any time.",
+        ],
+        webinar,
+    )
+
+
+def refund_failed(refund: Refund) -> None:
+    webinar = refund.payment.webinar
+    _send(
+        [settings.FINANCE_EMAIL],
+        f"Refund FAILED for {webinar.code}",
+        [
+            f"Stripe refund {refund.stripe_id} of "
+            f"{format_money(refund.amount_minor, refund.currency)} failed: "
+            f"{refund.failure_reason or 'no reason given'}.",
+            "Top up the Stripe balance or refund by hand, then record it in the admin.",
+        ],
+        webinar,
+    )
+
+
+def dispute_opened(dispute: Dispute) -> None:
+    webinar = dispute.payment.webinar
+    _send(
+        [settings.FINANCE_EMAIL, settings.EVENT_SERVICES_EMAIL],
+        f"Dispute opened on {webinar.code}",
+        [
+            f"The organiser's bank disputed {format_money(dispute.amount_minor, dispute.currency)} "
+            f"(reason: {dispute.reason or 'not given'}, Stripe {dispute.stripe_id}).",
+            "The booking is flagged; respond in the Stripe dashboard before the deadline.",
+        ],
+        webinar,
+    )

@@ -1,0 +1,255 @@
+"""Cancellation policy, cancellations and refunds (services).
+
+A refund is a row first (`requested`), then a Stripe refund created by a task with the
+idempotency key `refund:<code>`, then `pending`/`succeeded`/`failed` as Stripe's events
+say. A credit note is issued when a refund succeeds; a failed refund is surfaced to
+finance (flag + email + audit), never retried silently.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing import gateway, notify
+from billing.errors import BillingError
+from billing.invoicing import issue_credit_note
+from billing.models import Payment, Refund
+from webinars import audit
+from webinars import services as webinar_services
+from webinars.models import User, Webinar
+
+S = Webinar.Status
+PAID = (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED)
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    percent: int
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+def paid_payment(webinar: Webinar) -> Payment | None:
+    return webinar.payments.filter(status__in=PAID, late=False).order_by("-paid_at").first()
+
+
+def refund_quote(webinar: Webinar, *, now: datetime | None = None) -> RefundQuote:
+    """What cancelling now would refund. Policy (CANCELLATION_POLICY): the first rule whose
+    `min_days` before the start is met gives the percentage; under the last threshold, or
+    once provisioning has started (the warm-up window has begun), nothing."""
+    now = now or timezone.now()
+    payment = paid_payment(webinar)
+    currency = payment.currency if payment else webinar.currency
+    if payment is None:
+        return RefundQuote(0, 0, currency, "Nothing has been paid, so nothing is refunded.")
+    if now >= webinar.occupied_from:
+        return RefundQuote(0, 0, currency, "Provisioning of your relay cluster has started.")
+    days = (webinar.start_at - now).total_seconds() / 86400
+    for rule in sorted(settings.CANCELLATION_POLICY, key=lambda r: -r["min_days"]):
+        if days >= rule["min_days"]:
+            amount = payment.refundable_minor * int(rule["percent"]) // 100
+            return RefundQuote(
+                int(rule["percent"]),
+                amount,
+                currency,
+                f"{rule['percent']}% refund: {rule['min_days']}+ days before start.",
+            )
+    lowest = min(r["min_days"] for r in settings.CANCELLATION_POLICY)
+    return RefundQuote(0, 0, currency, f"No refund less than {lowest} days before the start.")
+
+
+def cancel_webinar(webinar: Webinar, *, actor: User | None) -> tuple[Webinar, Refund | None]:
+    """Cancel a booking for its organiser: release the capacity, refund per policy and (when
+    the refund succeeds) issue a credit note. Unpaid checkouts are expired at Stripe."""
+    with transaction.atomic():
+        locked = Webinar.objects.select_for_update(no_key=True).get(pk=webinar.pk)
+        if locked.status not in (S.HELD, S.AWAITING_FUNDS, S.CONFIRMED):
+            raise BillingError(
+                "not_cancellable",
+                f"A {locked.get_status_display().lower()} booking cannot be cancelled.",
+            )
+        quote = refund_quote(locked)
+        webinar = webinar_services.cancel_booking(
+            locked, actor=actor, reason=f"organiser: {quote.reason}"
+        )
+        refund = None
+        payment = paid_payment(webinar)
+        if payment and quote.amount_minor > 0:
+            refund = request_refund(
+                payment,
+                amount_minor=quote.amount_minor,
+                reason=Refund.Reason.CANCELLATION,
+                actor=actor,
+            )
+        open_sessions = list(
+            webinar.payments.filter(
+                status__in=(Payment.Status.OPEN,), checkout_session_id__isnull=False
+            ).values_list("pk", flat=True)
+        )
+    from billing import tasks
+
+    for payment_id in open_sessions:
+        transaction.on_commit(
+            lambda pid=payment_id: tasks.expire_checkout_task.delay(payment_id=pid)
+        )
+    notify.cancellation(webinar, quote_amount=quote.amount_minor, currency=quote.currency)
+    return webinar, refund
+
+
+@transaction.atomic
+def request_refund(
+    payment: Payment, *, amount_minor: int, reason: str, actor: User | None
+) -> Refund:
+    """Record a refund and queue its submission to Stripe after commit."""
+    payment = Payment.objects.select_for_update(no_key=True).get(pk=payment.pk)
+    in_flight = (
+        payment.refunds.exclude(
+            status__in=(Refund.Status.FAILED, Refund.Status.CANCELED)
+        ).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+    if amount_minor <= 0 or amount_minor > payment.amount_minor - in_flight:
+        raise BillingError(
+            "refund_amount", "The refund exceeds what is left to refund.", http_status=400
+        )
+    refund = Refund.objects.create(
+        payment=payment,
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        reason=reason,
+        created_by=actor,
+    )
+    audit.record(
+        "refund.requested",
+        refund,
+        actor=actor,
+        webinar=payment.webinar,
+        data={"amount_minor": amount_minor, "reason": reason},
+    )
+    from billing import tasks
+
+    transaction.on_commit(lambda: tasks.submit_refund_task.delay(refund_id=refund.pk))
+    return refund
+
+
+def submit_refund(refund: Refund) -> Refund:
+    """Create the Stripe refund (idempotent) and record what Stripe answered."""
+    if refund.stripe_id:
+        return refund
+    payment = refund.payment
+    record = gateway.create_refund(
+        payment_intent_id=payment.payment_intent_id,
+        amount=refund.amount_minor,
+        metadata={"refund": str(refund.code), "booking": payment.webinar.code},
+        idempotency_key=f"refund:{refund.code}",
+    )
+    return apply_refund_record(record, actor=None)
+
+
+def apply_refund_record(record: gateway.RefundRecord, *, actor: User | None) -> Refund:
+    """Bring our refund in line with Stripe's (monotonic: a final state never changes).
+    Refunds made in the Stripe dashboard are adopted as `external`."""
+    with transaction.atomic():
+        _lock_webinar_of(record)
+        refund = _refund_for(record)
+        if refund is None:
+            raise BillingError("unknown_refund", f"No payment matches refund {record.id}.")
+        new_status = {
+            "succeeded": Refund.Status.SUCCEEDED,
+            "failed": Refund.Status.FAILED,
+            "canceled": Refund.Status.CANCELED,
+        }.get(record.status, Refund.Status.PENDING)
+        if not _may_move(refund, new_status):
+            return refund
+        refund.stripe_id = record.id
+        refund.status = new_status
+        refund.failure_reason = record.failure_reason
+        refund.save(update_fields=["stripe_id", "status", "failure_reason", "updated_at"])
+        audit.record(
+            f"refund.{new_status}",
+            refund,
+            actor=actor,
+            webinar=refund.payment.webinar,
+            data={"stripe_id": record.id, "failure_reason": record.failure_reason},
+        )
+        if new_status == Refund.Status.SUCCEEDED:
+            _settle(refund.payment)
+            if not refund.payment.late:  # late payments were never invoiced
+                issue_credit_note(refund, actor=actor)
+        elif new_status == Refund.Status.FAILED:
+            _settle(refund.payment)
+            webinar_services.flag_webinar(
+                refund.payment.webinar,
+                actor=None,
+                reason=f"Refund {record.id} failed: {record.failure_reason or 'unknown'}",
+            )
+            transaction.on_commit(lambda: notify.refund_failed(refund))
+    return refund
+
+
+def _lock_webinar_of(record: gateway.RefundRecord) -> None:
+    """Lock order: webinar, then payment, then refund (see billing.checkout)."""
+    webinar_id = (
+        Refund.objects.filter(stripe_id=record.id)
+        .values_list("payment__webinar_id", flat=True)
+        .first()
+        or Payment.objects.filter(payment_intent_id=record.payment_intent_id)
+        .values_list("webinar_id", flat=True)
+        .first()
+    )
+    if webinar_id:
+        Webinar.objects.select_for_update(no_key=True).get(pk=webinar_id)
+
+
+def _may_move(refund: Refund, new_status: str) -> bool:
+    """Refund states only move forward. A card refund can look succeeded and fail later
+    (Stripe's charge.refund.updated case), so succeeded -> failed is the one late move."""
+    if refund.status == new_status:
+        return not refund.stripe_id
+    if refund.status in (Refund.Status.FAILED, Refund.Status.CANCELED):
+        return False
+    if refund.status == Refund.Status.SUCCEEDED:
+        return new_status == Refund.Status.FAILED
+    return True
+
+
+def _refund_for(record: gateway.RefundRecord) -> Refund | None:
+    by_id = Refund.objects.select_for_update(no_key=True).filter(stripe_id=record.id).first()
+    if by_id:
+        return by_id
+    code = record.metadata.get("refund")
+    if code:
+        ours = Refund.objects.select_for_update(no_key=True).filter(code=code).first()
+        if ours:
+            return ours
+    payment = Payment.objects.filter(payment_intent_id=record.payment_intent_id).first()
+    if payment is None:
+        return None
+    return Refund.objects.create(
+        payment=payment,
+        amount_minor=record.amount,
+        currency=record.currency or payment.currency,
+        reason=Refund.Reason.EXTERNAL,
+        stripe_id=record.id,
+    )
+
+
+def _settle(payment: Payment) -> None:
+    payment = Payment.objects.select_for_update(no_key=True).get(pk=payment.pk)
+    refunded = (
+        payment.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+    payment.refunded_minor = refunded
+    if payment.status in PAID or payment.status == Payment.Status.REFUNDED:
+        payment.status = (
+            Payment.Status.REFUNDED
+            if refunded >= payment.amount_minor
+            else Payment.Status.PARTIALLY_REFUNDED
+        )
+    payment.save(update_fields=["refunded_minor", "status", "updated_at"])

@@ -1,0 +1,139 @@
+"""Finance reads: revenue figures for a period, and organisers' own invoices."""
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.http import Http404
+
+from billing.models import Invoice, Payment, Refund
+from webinars.models import User, Webinar
+from webinars.selectors import organisation_for_user
+
+FIGURES = ("invoiced", "credited", "collected", "refunded", "recognised", "deferred")
+# A payment that was refunded later still was paid (collected, and invoiced).
+PAID_STATUSES = (
+    Payment.Status.SUCCEEDED,
+    Payment.Status.PARTIALLY_REFUNDED,
+    Payment.Status.REFUNDED,
+)
+# A webinar's obligation is settled once it was delivered or cancelled.
+SETTLED_STATUSES = (Webinar.Status.COMPLETED, Webinar.Status.CANCELLED)
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, the day after end 00:00 UTC): the period's instants."""
+    return (
+        datetime.combine(start, time.min, tzinfo=UTC),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
+    )
+
+
+def revenue_for_period(start: date, end: date) -> dict[str, dict[str, int]]:
+    """Finance figures for the period [start, end] (inclusive, UTC days), per currency,
+    in minor units:
+
+    - invoiced: gross of invoices issued in the period;
+    - credited: gross of credit notes issued in the period;
+    - collected: gross of payments paid in the period (later refunds do not undo it);
+    - refunded: succeeded refunds created in the period;
+    - recognised: net revenue earned in the period: net of invoices minus net of credit
+      notes (issued by the period's end) for webinars *settled* in the period. A webinar
+      is settled when its status is completed (delivered) or cancelled (whatever was not
+      refunded is kept), on the date of its scheduled end (start + duration): we do not
+      store completion times, and the scheduled end is what the contract promised;
+    - deferred: the same net for webinars not settled by the period's end (paid for,
+      not yet delivered), as of the period's end.
+
+    Net is VAT-exclusive; VAT is owed to tax authorities, never revenue. Figures read the
+    webinars' current status, so a past period is restated if a webinar is completed late.
+    """
+    since, until = day_bounds(start, end)
+    figures: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
+    issued = Invoice.objects.filter(status=Invoice.Status.ISSUED).order_by()
+    for currency, kind, total in (
+        issued.filter(issue_date__gte=start, issue_date__lte=end)
+        .values_list("currency", "kind")
+        .annotate(total=Sum("gross_minor"))
+    ):
+        key = "credited" if kind == Invoice.Kind.CREDIT_NOTE else "invoiced"
+        figures[currency][key] += total
+    for currency, total in (
+        Payment.objects.filter(status__in=PAID_STATUSES, paid_at__gte=since, paid_at__lt=until)
+        .order_by()
+        .values_list("currency")
+        .annotate(total=Sum("amount_minor"))
+    ):
+        figures[currency]["collected"] += total
+    for currency, total in (
+        Refund.objects.filter(
+            status=Refund.Status.SUCCEEDED, created_at__gte=since, created_at__lt=until
+        )
+        .order_by()
+        .values_list("currency")
+        .annotate(total=Sum("amount_minor"))
+    ):
+        figures[currency]["refunded"] += total
+    signed_net = Case(
+        When(kind=Invoice.Kind.CREDIT_NOTE, then=-F("net_minor")),
+        default=F("net_minor"),
+        output_field=BigIntegerField(),
+    )
+    minutes = ExpressionWrapper(
+        F("webinar__duration_minutes") * Value(timedelta(minutes=1)), output_field=DurationField()
+    )
+    webinar_end = ExpressionWrapper(F("webinar__start_at") + minutes, output_field=DateTimeField())
+    settled_by_end = Q(webinar__status__in=SETTLED_STATUSES, webinar_end__lt=until)
+    for currency, recognised, deferred in (
+        issued.filter(issue_date__lte=end)
+        .annotate(webinar_end=webinar_end)
+        .values_list("currency")
+        .annotate(
+            recognised=Sum(
+                signed_net,
+                filter=settled_by_end & Q(webinar_end__gte=since),
+                default=0,
+                output_field=BigIntegerField(),
+            ),
+            deferred=Sum(
+                signed_net, filter=~settled_by_end, default=0, output_field=BigIntegerField()
+            ),
+        )
+    ):
+        figures[currency]["recognised"] += recognised
+        figures[currency]["deferred"] += deferred
+    return {currency: figures[currency] for currency in sorted(figures)}
+
+
+def invoices_for_user(user: User) -> QuerySet[Invoice]:
+    """An organiser's issued invoices and credit notes (their organisation's only)."""
+    organisation = organisation_for_user(user)
+    if organisation is None:
+        return Invoice.objects.none()
+    return (
+        Invoice.objects.filter(organisation=organisation, status=Invoice.Status.ISSUED)
+        .select_related("webinar", "refers_to")
+        .order_by("-issue_date", "-number")
+    )
+
+
+def get_invoice_for_user(user: User, code: str | uuid.UUID) -> Invoice:
+    """The one fetch of an invoice by code: 404 for other organisations' documents (and
+    malformed codes), so a response never reveals that a code exists."""
+    try:
+        return invoices_for_user(user).get(code=uuid.UUID(str(code)))
+    except (ValueError, Invoice.DoesNotExist) as exc:
+        raise Http404("No such invoice.") from exc

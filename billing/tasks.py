@@ -1,0 +1,48 @@
+"""Celery adapters for payments: ids in, re-fetch, one service call, retry policy here."""
+
+from celery import shared_task
+
+from billing import gateway, refunds, webhooks
+from billing.errors import GatewayError
+from billing.models import Payment, Refund, StripeEvent
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=8,
+)
+def process_stripe_event_task(event_id: str) -> str:
+    """Exactly-once by the event row's lock and status; safe to redeliver."""
+    return webhooks.process_event(event_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(GatewayError,), retry_backoff=5, max_retries=8)
+def submit_refund_task(refund_id: int) -> str:
+    refund = Refund.objects.select_related("payment__webinar").get(pk=refund_id)
+    return refunds.submit_refund(refund).status
+
+
+@shared_task(acks_late=True, autoretry_for=(GatewayError,), retry_backoff=5, max_retries=5)
+def expire_checkout_task(payment_id: int) -> None:
+    """Close an unpaid Checkout Session (booking cancelled); Stripe then sends expired."""
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status == Payment.Status.OPEN and payment.checkout_session_id:
+        session = gateway.retrieve_checkout_session(payment.checkout_session_id)
+        if session.status == "open":
+            gateway.expire_checkout_session(payment.checkout_session_id)
+
+
+@shared_task(acks_late=True)
+def retry_failed_events_task() -> int:
+    """Beat: re-queue events whose processing failed (e.g. Stripe was unreachable)."""
+    ids = list(
+        StripeEvent.objects.filter(status=StripeEvent.Status.FAILED, attempts__lt=10).values_list(
+            "event_id", flat=True
+        )[:200]
+    )
+    for event_id in ids:
+        process_stripe_event_task.delay(event_id=event_id)
+    return len(ids)

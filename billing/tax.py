@@ -1,0 +1,145 @@
+"""VAT treatment of a sale and the arithmetic of net, tax and gross (pure functions).
+
+The rules (research/stripe-b2b-finance.md §8), in the order they are tried:
+
+1. domestic: the buyer is in the seller's country -> the seller's rate, VAT id or not;
+2. export: the buyer is outside the EU -> 0 %, "Outside the scope of EU VAT" (B2B place
+   of supply is the customer's country, Art. 44);
+3. reverse charge: an EU buyer in another member state with a VAT id of valid *format*
+   (checksum included) for that member state -> 0 %, the buyer accounts for the VAT
+   (Art. 196) and the invoice says "Reverse charge";
+4. EU consumer: an EU buyer in another member state without a valid VAT id -> treated
+   as a consumer and charged the seller's rate.
+
+Known limitation of rule 4: since 1 January 2025, B2C admission to *live virtual events*
+(Directive 2022/542) and B2C electronic services are taxed where the customer is, at
+that member state's rate, declared through the One-Stop-Shop. OSS is not implemented;
+finance must handle such (rare: our buyers are organisations) sales by hand. Only the
+format of a VAT id is checked; a VIES lookup of whether it is *registered* is not done.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stdnum.eu import vat as eu_vat
+
+DOMESTIC = "domestic"
+REVERSE_CHARGE = "reverse_charge"
+EU_CONSUMER = "eu_consumer"
+EXPORT = "export"
+
+REVERSE_CHARGE_NOTE = "Reverse charge (VAT reverse charge, Art. 196 Directive 2006/112/EC)"
+EXPORT_NOTE = "Outside the scope of EU VAT"
+NOTES = {REVERSE_CHARGE: REVERSE_CHARGE_NOTE, EXPORT: EXPORT_NOTE}
+
+# The 27 member states by ISO 3166 code. Fixed here rather than derived from VAT_RATES so
+# that a rate missing from the settings never turns an EU buyer into an "export".
+EU_MEMBER_STATES = frozenset(
+    {
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    }
+)
+# VAT ids use the ISO code except Greece ("EL").
+VAT_PREFIXES = {"GR": "EL"}
+
+
+@dataclass(frozen=True)
+class TaxDecision:
+    treatment: str
+    rate_bp: int
+    note: str
+
+
+def determine_tax(
+    *,
+    seller_country: str,
+    buyer_country: str,
+    buyer_vat_id: str,
+    vat_rates: Mapping[str, int],
+) -> TaxDecision:
+    """Decide the VAT treatment and rate (basis points) of one sale; see the module
+    docstring for the rules. Raises ValueError when the seller's rate is not configured."""
+    seller_country = seller_country.upper()
+    buyer_country = buyer_country.upper()
+    if seller_country not in vat_rates:
+        raise ValueError(f"No VAT rate configured for the seller's country {seller_country}.")
+    seller_rate = int(vat_rates[seller_country])
+    if buyer_country == seller_country:
+        return TaxDecision(DOMESTIC, seller_rate, "")
+    if buyer_country not in EU_MEMBER_STATES:
+        return TaxDecision(EXPORT, 0, EXPORT_NOTE)
+    if is_valid_vat_id(buyer_vat_id, country=buyer_country):
+        return TaxDecision(REVERSE_CHARGE, 0, REVERSE_CHARGE_NOTE)
+    return TaxDecision(EU_CONSUMER, seller_rate, "")
+
+
+def is_valid_vat_id(vat_id: str, *, country: str) -> bool:
+    """True when `vat_id` has a valid format (and checksum) for the member state
+    `country`. The country prefix may be omitted; a prefix of another state fails."""
+    prefix = VAT_PREFIXES.get(country.upper(), country.upper())
+    # Strip separators ourselves: stdnum's compact() raises on an unknown prefix.
+    number = "".join(ch for ch in (vat_id or "").upper() if ch.isalnum())
+    if not number:
+        return False
+    if number[:2].isalpha():
+        # GR ids are sometimes written with the ISO code; the VAT prefix is EL.
+        if number[:2] != prefix and not (prefix == "EL" and number[:2] == "GR"):
+            return False
+        number = number[2:]
+    return bool(eu_vat.is_valid(prefix + number))
+
+
+def tax_note(treatment: str) -> str:
+    """The mention an invoice must carry for a treatment (Art. 226 points 11 and 11a)."""
+    return NOTES.get(treatment, "")
+
+
+def _div_round_half_up(numerator: int, denominator: int) -> int:
+    # Integer arithmetic only: floats misround cents (e.g. 1.005). Half-up away from zero,
+    # so a credit note rounds like the invoice it mirrors.
+    sign = -1 if (numerator < 0) != (denominator < 0) else 1
+    quotient, remainder = divmod(abs(numerator), abs(denominator))
+    if 2 * remainder >= abs(denominator):
+        quotient += 1
+    return sign * quotient
+
+
+def compute_amounts(net_minor: int, rate_bp: int) -> tuple[int, int, int]:
+    """(net, tax, gross) in minor units for a net amount at `rate_bp` basis points,
+    the tax rounded half-up to the cent."""
+    tax = _div_round_half_up(net_minor * rate_bp, 10_000)
+    return net_minor, tax, net_minor + tax
+
+
+def split_gross(gross_minor: int, rate_bp: int) -> tuple[int, int, int]:
+    """(net, tax, gross) for a gross amount that includes VAT at `rate_bp` (used for
+    refunds, which are gross). For a gross made by `compute_amounts` it returns the
+    same net: |rounding error| / (1 + rate) stays below half a cent."""
+    net = _div_round_half_up(gross_minor * 10_000, 10_000 + rate_bp)
+    return net, gross_minor - net, gross_minor

@@ -1,0 +1,264 @@
+"""Stripe webhooks: store each verified event once, process it exactly once in Celery.
+
+`receive_event` runs in the request: signature already verified by the view, it inserts
+the event by id (a duplicate delivery inserts nothing and queues nothing) and queues
+processing after commit. `process_event` locks the event row, skips it if already done,
+re-fetches the object from Stripe and applies a monotonic transition, so repeated and
+out-of-order deliveries change nothing.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing import gateway, notify
+from billing.checkout import funds_deadline_for
+from billing.errors import BillingError
+from billing.invoicing import issue_invoice
+from billing.models import Dispute, Payment, Refund, StripeEvent
+from billing.refunds import apply_refund_record, request_refund
+from webinars import audit
+from webinars import services as webinar_services
+from webinars.errors import CapacityError
+from webinars.models import Webinar
+
+logger = logging.getLogger(__name__)
+S = Webinar.Status
+P = Payment.Status
+
+CHECKOUT_EVENTS = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+}
+REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed"}
+HANDLED = CHECKOUT_EVENTS | REFUND_EVENTS | {"charge.refunded", "charge.dispute.created"}
+
+
+def receive_event(event: dict[str, Any]) -> bool:
+    """Store a verified event; True if it is new (and was queued), False for a duplicate."""
+    handled = event["type"] in HANDLED
+    obj = (event.get("data") or {}).get("object") or {}
+    try:
+        with transaction.atomic():
+            StripeEvent.objects.create(
+                event_id=event["id"],
+                type=event["type"],
+                object_id=str(obj.get("id", ""))[:128],
+                created=datetime.fromtimestamp(int(event.get("created", 0)), tz=UTC),
+                payload=event,
+                status=StripeEvent.Status.RECEIVED if handled else StripeEvent.Status.IGNORED,
+            )
+            if handled:
+                from billing import tasks
+
+                transaction.on_commit(
+                    lambda: tasks.process_stripe_event_task.delay(event_id=event["id"])
+                )
+    except IntegrityError:
+        return False  # the same event id was stored by an earlier (or parallel) delivery
+    return handled
+
+
+def process_event(event_id: str) -> str:
+    """Process one stored event exactly once; returns its final status. Failures are
+    recorded on the row and re-raised so the task retries."""
+    failure: Exception | None = None
+    with transaction.atomic():
+        # The row lock serialises parallel deliveries of one event; the loser sees it done.
+        event = StripeEvent.objects.select_for_update(no_key=True).get(event_id=event_id)
+        if event.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
+            return event.status
+        event.attempts += 1
+        try:
+            with transaction.atomic():
+                HANDLERS[event.type](event.payload)
+        except Exception as exc:
+            event.status = StripeEvent.Status.FAILED
+            event.error = f"{type(exc).__name__}: {exc}"[:2000]
+            event.save(update_fields=["status", "error", "attempts"])
+            logger.warning("stripe event %s failed: %s", event_id, event.error)
+            failure = exc
+        else:
+            event.status = StripeEvent.Status.PROCESSED
+            event.error = ""
+            event.processed_at = timezone.now()
+            event.save(update_fields=["status", "error", "attempts", "processed_at"])
+    if failure is not None:
+        raise failure
+    return event.status
+
+
+def _checkout(payload: dict[str, Any]) -> None:
+    session = gateway.retrieve_checkout_session(payload["data"]["object"]["id"])
+    found = (
+        Payment.objects.filter(checkout_session_id=session.id).values("pk", "webinar_id").first()
+    )
+    if found is None:
+        raise BillingError("unknown_session", f"No payment for checkout session {session.id}.")
+    # Lock order: webinar, then payment (as in checkout and cancellation).
+    Webinar.objects.select_for_update(no_key=True).get(pk=found["webinar_id"])
+    payment = (
+        Payment.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("webinar")
+        .get(pk=found["pk"])
+    )
+    if session.payment_status == "paid":
+        _paid(payment, session.payment_intent_id)
+    elif session.status == "expired":
+        _expired(payment)
+    elif (
+        session.status == "complete" and payload["type"] == "checkout.session.async_payment_failed"
+    ):
+        _transfer_failed(payment, session.payment_intent_id)
+    elif session.status == "complete":
+        _awaiting_funds(payment, session.payment_intent_id)
+
+
+def _paid(payment: Payment, payment_intent_id: str) -> None:
+    if payment.status not in (P.OPEN, P.AWAITING_FUNDS, P.EXPIRED, P.FAILED):
+        return  # already recorded: a repeated or out-of-order event
+    intent = gateway.retrieve_payment_intent(payment_intent_id)
+    payment.status = P.SUCCEEDED
+    payment.payment_intent_id = intent.id
+    payment.charge_id = intent.charge_id
+    payment.paid_at = timezone.now()
+    webinar = payment.webinar
+    other = (
+        webinar.payments.filter(
+            status__in=(P.SUCCEEDED, P.PARTIALLY_REFUNDED, P.REFUNDED), late=False
+        )
+        .exclude(pk=payment.pk)
+        .exists()
+    )
+    confirmed = False
+    if not other and webinar.status != S.CANCELLED:
+        try:
+            with transaction.atomic():
+                webinar_services.confirm_booking(
+                    webinar, actor=None, data={"payment": str(payment.code)}
+                )
+            confirmed = True
+        except CapacityError:
+            pass
+    payment.late = not confirmed
+    payment.save(
+        update_fields=["status", "payment_intent_id", "charge_id", "paid_at", "late", "updated_at"]
+    )
+    audit.record(
+        "payment.succeeded",
+        payment,
+        actor=None,
+        webinar=webinar,
+        data={"payment_intent": intent.id, "late": payment.late},
+    )
+    if confirmed:
+        issue_invoice(payment, actor=None)
+        return
+    # Paid but not confirmable (capacity gone, already paid, or cancelled): refund it all.
+    reason = Refund.Reason.DUPLICATE if other else Refund.Reason.LATE_PAYMENT
+    # No invoice: nothing was supplied for this money, it goes straight back.
+    webinar_services.flag_webinar(
+        webinar, actor=None, reason=f"Payment {payment.code} refunded ({reason})."
+    )
+    request_refund(payment, amount_minor=payment.amount_minor, reason=reason, actor=None)
+    transaction.on_commit(lambda: notify.late_payment_refunded(payment))
+
+
+def _awaiting_funds(payment: Payment, payment_intent_id: str) -> None:
+    if payment.status != P.OPEN:
+        return
+    payment.status = P.AWAITING_FUNDS
+    payment.method = Payment.Method.BANK_TRANSFER
+    payment.payment_intent_id = payment_intent_id
+    payment.save(update_fields=["status", "method", "payment_intent_id", "updated_at"])
+    audit.record("payment.awaiting_funds", payment, actor=None, webinar=payment.webinar)
+    webinar = payment.webinar
+    if webinar.status == S.HELD:
+        webinar_services.mark_awaiting_funds(
+            webinar, actor=None, funds_deadline=funds_deadline_for(webinar, timezone.now())
+        )
+
+
+def _transfer_failed(payment: Payment, payment_intent_id: str) -> None:
+    if payment.status not in (P.OPEN, P.AWAITING_FUNDS):
+        return
+    if (
+        payment_intent_id
+        and gateway.retrieve_payment_intent(payment_intent_id).status == "succeeded"
+    ):
+        return _paid(payment, payment_intent_id)  # a stale failure after success: ignore it
+    payment.status = P.FAILED
+    payment.save(update_fields=["status", "updated_at"])
+    audit.record("payment.failed", payment, actor=None, webinar=payment.webinar)
+    webinar = payment.webinar
+    if webinar.status in (S.HELD, S.AWAITING_FUNDS):
+        webinar_services.expire_hold(webinar, actor=None, reason="bank transfer failed")
+    transaction.on_commit(lambda: notify.bank_transfer_failed(payment))
+    return None
+
+
+def _expired(payment: Payment) -> None:
+    if payment.status != P.OPEN:
+        return
+    payment.status = P.EXPIRED
+    payment.save(update_fields=["status", "updated_at"])
+    audit.record("payment.expired", payment, actor=None, webinar=payment.webinar)
+    webinar = payment.webinar
+    still_open = webinar.payments.filter(status=P.OPEN).exclude(pk=payment.pk).exists()
+    if webinar.status == S.HELD and not still_open:
+        webinar_services.expire_hold(webinar, actor=None, reason="checkout expired")
+
+
+def _refund(payload: dict[str, Any]) -> None:
+    apply_refund_record(gateway.retrieve_refund(payload["data"]["object"]["id"]), actor=None)
+
+
+def _charge_refunded(payload: dict[str, Any]) -> None:
+    charge = gateway.retrieve_charge(payload["data"]["object"]["id"])
+    for refund_id in charge.refund_ids:
+        apply_refund_record(gateway.retrieve_refund(refund_id), actor=None)
+
+
+def _dispute(payload: dict[str, Any]) -> None:
+    record = gateway.dispute_from_event(payload)
+    charge = gateway.retrieve_charge(record.charge_id) if record.charge_id else None
+    intent = record.payment_intent_id or (charge.payment_intent_id if charge else "")
+    payment = Payment.objects.filter(payment_intent_id=intent).select_related("webinar").first()
+    if payment is None:
+        raise BillingError("unknown_charge", f"No payment for disputed charge {record.charge_id}.")
+    dispute, created = Dispute.objects.get_or_create(
+        stripe_id=record.id,
+        defaults={
+            "payment": payment,
+            "amount_minor": record.amount,
+            "currency": record.currency or payment.currency,
+            "reason": record.reason,
+            "status": record.status,
+        },
+    )
+    if not created:
+        return
+    audit.record(
+        "payment.disputed",
+        payment,
+        actor=None,
+        webinar=payment.webinar,
+        data={"dispute": record.id, "reason": record.reason, "amount": record.amount},
+    )
+    webinar_services.flag_webinar(
+        payment.webinar, actor=None, reason=f"Dispute {record.id}: {record.reason}"
+    )
+    transaction.on_commit(lambda: notify.dispute_opened(dispute))
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = (
+    dict.fromkeys(CHECKOUT_EVENTS, _checkout)
+    | dict.fromkeys(REFUND_EVENTS, _refund)
+    | {"charge.refunded": _charge_refunded, "charge.dispute.created": _dispute}
+)

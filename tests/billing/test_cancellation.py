@@ -1,0 +1,102 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from billing.checkout import start_checkout
+from billing.models import Dispute, Invoice, Payment, Refund
+from billing.refunds import cancel_webinar, refund_quote
+from tests.billing.conftest import wait_for
+from tests.conftest import hold, local_start
+from webinars.models import FleetSlot
+
+
+def _paid(organiser, package, emulator, days: int = 40):
+    webinar = hold(organiser, package, start_local=local_start(days=days))
+    payment = start_checkout(webinar, actor=organiser)
+    emulator.act(payment.checkout_session_id, "pay_card")
+    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "succeeded")
+    webinar.refresh_from_db()
+    return webinar, Payment.objects.get(pk=payment.pk)
+
+
+@pytest.mark.parametrize(
+    ("days_before", "percent"),
+    [(45, 100), (30, 100), (29.99, 50), (7, 50), (6.99, 0), (1, 0)],
+)
+def test_refund_quote_at_each_policy_boundary(organiser, package_10k, days_before, percent):
+    webinar = hold(organiser, package_10k, start_local=local_start(days=50))
+    Payment.objects.create(
+        webinar=webinar,
+        organisation=webinar.organisation,
+        currency="USD",
+        net_minor=900_000,
+        amount_minor=900_000,
+        status="succeeded",
+        paid_at=timezone.now(),
+    )
+    now = webinar.start_at - timedelta(days=days_before)
+    quote = refund_quote(webinar, now=now)
+    assert quote.percent == percent
+    assert quote.amount_minor == 900_000 * percent // 100
+
+
+def test_no_refund_once_provisioning_started(organiser, package_10k):
+    webinar = hold(organiser, package_10k, start_local=local_start(days=50))
+    Payment.objects.create(
+        webinar=webinar,
+        organisation=webinar.organisation,
+        currency="USD",
+        net_minor=900_000,
+        amount_minor=900_000,
+        status="succeeded",
+    )
+    quote = refund_quote(webinar, now=webinar.occupied_from + timedelta(minutes=1))
+    assert quote.amount_minor == 0 and "Provisioning" in quote.reason
+
+
+def test_cancelling_refunds_through_stripe_and_issues_a_credit_note(
+    live_stripe, organiser, package_10k
+):
+    webinar, payment = _paid(organiser, package_10k, live_stripe, days=40)
+    webinar, refund = cancel_webinar(webinar, actor=organiser)
+    assert webinar.status == "cancelled"
+    assert set(FleetSlot.objects.values_list("used", flat=True)) == {0}
+    assert refund is not None and refund.amount_minor == 900_000
+    wait_for(lambda: Refund.objects.get(pk=refund.pk).status == "succeeded")
+    credit = wait_for(lambda: Invoice.objects.filter(refund=refund).first())
+    assert credit.number.startswith("CN-") and credit.gross_minor == 900_000
+    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "refunded")
+    assert any("cancelled" in m.subject for m in mail.outbox)
+
+
+def test_cancelling_a_held_booking_refunds_nothing(live_stripe, organiser, package_10k):
+    webinar = hold(organiser, package_10k)
+    webinar, refund = cancel_webinar(webinar, actor=organiser)
+    assert webinar.status == "cancelled" and refund is None
+
+
+def test_refund_failure_is_surfaced_to_finance(live_stripe, organiser, package_10k, settings):
+    webinar, payment = _paid(organiser, package_10k, live_stripe, days=40)
+    _, refund = cancel_webinar(webinar, actor=organiser)
+    refund = wait_for(lambda: Refund.objects.filter(pk=refund.pk, stripe_id__isnull=False).first())
+    live_stripe.post(f"/_test/refunds/{refund.stripe_id}/fail")
+    wait_for(lambda: Refund.objects.get(pk=refund.pk).status == "failed")
+    webinar.refresh_from_db()
+    assert webinar.needs_attention and "failed" in webinar.attention_reason
+    wait_for(
+        lambda: any(settings.FINANCE_EMAIL in m.to and "FAILED" in m.subject for m in mail.outbox)
+    )
+    payment.refresh_from_db()
+    assert payment.refunded_minor == 0
+
+
+def test_dispute_flags_the_booking_and_alerts_staff(live_stripe, organiser, package_10k, settings):
+    webinar, payment = _paid(organiser, package_10k, live_stripe)
+    live_stripe.post(f"/_test/charges/{payment.charge_id}/dispute")
+    dispute = wait_for(lambda: Dispute.objects.filter(payment=payment).first())
+    assert dispute.amount_minor == 900_000
+    webinar.refresh_from_db()
+    assert webinar.needs_attention
+    wait_for(lambda: any(settings.EVENT_SERVICES_EMAIL in m.to for m in mail.outbox))
