@@ -87,3 +87,17 @@ def dispute_opened(dispute: Dispute) -> None:
         ],
         webinar,
     )
+
+
+def funds_deadline_missed(webinar: Webinar) -> None:
+    _send(
+        [webinar.organisation.billing_email],
+        f"Bank transfer for {webinar.code} not received in time",
+        [
+            "We did not receive your bank transfer by the funds deadline, so the capacity "
+            "held for your webinar has been released.",
+            "If the money is already on its way, we confirm the booking when it arrives "
+            "if the time is still free, and refund it in full otherwise.",
+        ],
+        webinar,
+    )

@@ -239,6 +239,7 @@ def expire_hold(
     _release(webinar, now)
     webinar.save(update_fields=["status", "updated_at"])
     audit.record("webinar.expired", webinar, actor=actor, data={"reason": reason})
+    signals.announce(signals.booking_expired, webinar.pk, webinar.status, reason)
     return webinar
 
 

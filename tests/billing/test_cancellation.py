@@ -100,3 +100,20 @@ def test_dispute_flags_the_booking_and_alerts_staff(live_stripe, organiser, pack
     webinar.refresh_from_db()
     assert webinar.needs_attention
     wait_for(lambda: any(settings.EVENT_SERVICES_EMAIL in m.to for m in mail.outbox))
+
+
+def test_missed_funds_deadline_releases_and_tells_the_organiser(
+    live_stripe, organiser, package_10k
+):
+    from webinars.services import expire_due_holds
+
+    webinar = hold(organiser, package_10k)
+    payment = start_checkout(webinar, actor=organiser)
+    live_stripe.act(payment.checkout_session_id, "bank_transfer")
+    wait_for(lambda: Payment.objects.get(pk=payment.pk).status == "awaiting_funds")
+    type(webinar).objects.filter(pk=webinar.pk).update(
+        funds_deadline=timezone.now() - timedelta(minutes=1)
+    )
+    assert expire_due_holds() == [webinar.code]
+    assert set(FleetSlot.objects.values_list("used", flat=True)) == {0}
+    assert any("not received in time" in m.subject for m in mail.outbox)

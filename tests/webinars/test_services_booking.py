@@ -79,6 +79,7 @@ def test_confirm_keeps_capacity_and_announces_after_commit(
             "sender": "webinars",
             "webinar_id": webinar.pk,
             "status": "confirmed",
+            "reason": "",
         }
     ]
     assert _used("us-east") == 13
