@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from _common import setup_django
 
 BUYERS = int(os.environ.get("BENCH_BUYERS", "32"))
-HOLDS_THAT_FIT = 600  # 13 nodes per 10k hold
+HOLDS_THAT_FIT = 2400  # 13 nodes per 10k hold
 NODES = 13
 
 
@@ -39,6 +39,11 @@ def service_buyer(
     user = User.objects.get(pk=user_id)
     package = Package.objects.get(code="10k")
     ok = 0
+    # One warm-up hold elsewhere (eu-west) so first-call costs (query compilation,
+    # connection set-up) stay out of the measured window, as they do for the floor.
+    services.book_webinar(organisation, actor=user, title="warm-up", package=package,
+                          start_local=_start(), timezone_name="UTC", duration_minutes=90,
+                          preset="custom", custom_split={"eu-west": 10000})
     barrier.wait()
     while True:
         try:
@@ -127,7 +132,8 @@ def main() -> None:
     region = Region.objects.get(code="us-east")
     slots = FleetSlot.objects.filter(region=region)
     oversold = slots.filter(used__gt=region.fleet_size).count()
-    assert holds == Webinar.objects.count() == HOLDS_THAT_FIT, (holds, Webinar.objects.count())
+    in_region = Webinar.objects.filter(audience_split__has_key="us-east").count()
+    assert holds == in_region == HOLDS_THAT_FIT, (holds, in_region)
     assert slots.aggregate(m=Max("used"))["m"] == NODES * holds
     slot_from = slots.order_by("slot_start").first().slot_start
     slot_until = slots.order_by("slot_start").last().slot_start + timedelta(minutes=15)
