@@ -68,3 +68,9 @@ ACTION_LABELS = {
 @register.filter
 def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action.replace(".", " ").replace("_", " ").capitalize())
+
+
+@register.filter
+def split_items(split: dict[str, int]) -> list[tuple[str, int]]:
+    """Audience shares, largest first (JSONB does not keep the order they were given in)."""
+    return sorted(split.items(), key=lambda item: (-item[1], item[0]))
