@@ -18,7 +18,7 @@ from billing.errors import BillingError
 from billing.models import Payment, StripeCustomer
 from billing.tax import compute_amounts, determine_tax
 from webinars import audit
-from webinars.models import Organisation, User, Webinar
+from webinars.models import AuditEntry, Organisation, User, Webinar
 
 S = Webinar.Status
 STRIPE_MIN_SESSION = timedelta(minutes=30)
@@ -39,7 +39,7 @@ def bank_transfer_available(webinar: Webinar, now: datetime) -> bool:
     return funds_deadline_for(webinar, now) >= now + timedelta(days=1)
 
 
-def _ensure_customer(organisation: Organisation) -> str:
+def _ensure_customer(organisation: Organisation, *, generation: int = 0) -> str:
     existing = StripeCustomer.objects.filter(organisation=organisation).first()
     if existing:
         return existing.stripe_id
@@ -47,7 +47,7 @@ def _ensure_customer(organisation: Organisation) -> str:
         email=organisation.billing_email,
         name=organisation.legal_name,
         metadata={"organisation": str(organisation.code)},
-        idempotency_key=f"customer:{organisation.code}",
+        idempotency_key=f"customer:{organisation.code}:{generation}",
     )
     customer, _ = StripeCustomer.objects.get_or_create(
         organisation=organisation, defaults={"stripe_id": stripe_id}
@@ -114,11 +114,33 @@ def start_checkout(webinar: Webinar, *, actor: User | None) -> Payment:
     if payment.checkout_session_id:
         return payment
     webinar = payment.webinar
-    customer_id = _ensure_customer(webinar.organisation)
     expires_at = max(webinar.hold_expires_at or now, now + STRIPE_MIN_SESSION + SESSION_SLACK)
+    try:
+        session = _create_session(payment, webinar, expires_at, now, generation=0)
+    except gateway.CustomerMissingError:
+        # Deleted in the dashboard (or a fresh emulator): forget it, create a new one once.
+        old = StripeCustomer.objects.filter(organisation=webinar.organisation).first()
+        StripeCustomer.objects.filter(organisation=webinar.organisation).delete()
+        audit.record(
+            "stripe_customer.replaced",
+            webinar.organisation,
+            actor=actor,
+            data={"missing": old.stripe_id if old else ""},
+        )
+        generation = AuditEntry.objects.filter(
+            action="stripe_customer.replaced", subject_code=str(webinar.organisation.code)
+        ).count()
+        session = _create_session(payment, webinar, expires_at, now, generation=generation)
+    return _attach_session(payment, session, expires_at=expires_at, actor=actor)
+
+
+def _create_session(
+    payment: Payment, webinar: Webinar, expires_at: datetime, now: datetime, *, generation: int
+) -> gateway.CheckoutSession:
     site = settings.SITE_URL
-    session = gateway.create_checkout_session(
-        customer_id=customer_id,
+    suffix = f":{generation}" if generation else ""
+    return gateway.create_checkout_session(
+        customer_id=_ensure_customer(webinar.organisation, generation=generation),
         amount=payment.amount_minor,
         currency=payment.currency,
         product_name=f"{webinar.package.name}: {webinar.title}",
@@ -130,9 +152,8 @@ def start_checkout(webinar: Webinar, *, actor: User | None) -> Payment:
         + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=site + reverse("webinars:detail", args=[webinar.code]),
         bank_transfer=bank_transfer_available(webinar, now),
-        idempotency_key=f"checkout:{payment.code}",
+        idempotency_key=f"checkout:{payment.code}{suffix}",
     )
-    return _attach_session(payment, session, expires_at=expires_at, actor=actor)
 
 
 @transaction.atomic

@@ -17,6 +17,10 @@ from django.conf import settings
 from billing.errors import BillingError, GatewayError
 
 
+class CustomerMissingError(GatewayError):
+    """Our stored Stripe customer no longer exists there (deleted, or another account)."""
+
+
 class WebhookSignatureError(BillingError):
     def __init__(self, message: str) -> None:
         super().__init__("bad_signature", message, http_status=400)
@@ -167,11 +171,16 @@ def create_checkout_session(
                 "bank_transfer": {"type": settings.STRIPE_BANK_TRANSFER_TYPE},
             }
         }
-    session = _call(
-        client().v1.checkout.sessions.create,
-        params=params,
-        options={"idempotency_key": idempotency_key},
-    )
+    try:
+        session = client().v1.checkout.sessions.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    except stripe.InvalidRequestError as exc:
+        if exc.code == "resource_missing" and getattr(exc, "param", None) == "customer":
+            raise CustomerMissingError(str(exc.user_message or exc)) from exc
+        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+    except stripe.StripeError as exc:
+        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
     return _session(session)
 
 
@@ -244,7 +253,8 @@ def _refund(obj: Any) -> RefundRecord:
 
 
 def retrieve_charge(charge_id: str) -> Charge:
-    data = _d(_call(client().v1.charges.retrieve, charge_id))
+    # Stripe lists a charge's refunds only when asked to expand them.
+    data = _d(_call(client().v1.charges.retrieve, charge_id, params={"expand": ["refunds"]}))
     refunds = (data.get("refunds") or {}).get("data") or []
     return Charge(
         id=data["id"],

@@ -117,3 +117,23 @@ def test_missed_funds_deadline_releases_and_tells_the_organiser(
     assert expire_due_holds() == [webinar.code]
     assert set(FleetSlot.objects.values_list("used", flat=True)) == {0}
     assert any("not received in time" in m.subject for m in mail.outbox)
+
+
+def test_cancel_page_previews_the_refund_from_the_configured_policy(
+    client, organiser, package_10k, settings
+):
+    settings.CANCELLATION_POLICY = [{"min_days": 20, "percent": 80}]
+    webinar = hold(organiser, package_10k, start_local=local_start(days=40))
+    Payment.objects.create(
+        webinar=webinar,
+        organisation=webinar.organisation,
+        currency="USD",
+        net_minor=900_000,
+        amount_minor=900_000,
+        status="succeeded",
+        paid_at=timezone.now(),
+    )
+    client.force_login(organiser)
+    body = client.get(f"/billing/webinars/{webinar.code}/cancel/").content.decode()
+    assert "$7,200.00 USD" in body and "(80%)" in body
+    assert "20+ days before the start, 80% refund" in body

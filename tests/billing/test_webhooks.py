@@ -133,3 +133,16 @@ def test_concurrent_duplicate_deliveries_process_once(
     assert Invoice.objects.filter(payment=payment).count() == 1
     assert Payment.objects.get(pk=payment.pk).status == "succeeded"
     assert Webinar.objects.get(pk=webinar.pk).status == "confirmed"
+
+
+def test_a_stripe_customer_that_vanished_is_replaced(manual_stripe, organiser, package_10k):
+    from billing.models import StripeCustomer
+
+    StripeCustomer.objects.create(
+        organisation=organiser.membership.organisation, stripe_id="cus_deleted_in_dashboard"
+    )
+    payment = start_checkout(hold(organiser, package_10k), actor=organiser)
+    assert payment.checkout_session_id
+    customer = StripeCustomer.objects.get()
+    assert customer.stripe_id != "cus_deleted_in_dashboard"
+    assert AuditEntry.objects.filter(action="stripe_customer.replaced").count() == 1
