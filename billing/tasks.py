@@ -1,6 +1,10 @@
 """Celery adapters for payments: ids in, re-fetch, one service call, retry policy here."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
 
 from billing import gateway, refunds, webhooks
 from billing.errors import GatewayError
@@ -36,12 +40,15 @@ def expire_checkout_task(payment_id: int) -> None:
 
 
 @shared_task(acks_late=True)
-def retry_failed_events_task() -> int:
-    """Beat: re-queue events whose processing failed (e.g. Stripe was unreachable)."""
+def retry_stuck_events_task() -> int:
+    """Beat: re-queue events whose processing failed (e.g. Stripe unreachable) or that
+    were stored but never queued (the broker was down when the webhook arrived)."""
+    stale = timezone.now() - timedelta(minutes=2)
     ids = list(
-        StripeEvent.objects.filter(status=StripeEvent.Status.FAILED, attempts__lt=10).values_list(
-            "event_id", flat=True
-        )[:200]
+        StripeEvent.objects.filter(
+            Q(status=StripeEvent.Status.FAILED, attempts__lt=10)
+            | Q(status=StripeEvent.Status.RECEIVED, received_at__lt=stale)
+        ).values_list("event_id", flat=True)[:200]
     )
     for event_id in ids:
         process_stripe_event_task.delay(event_id=event_id)

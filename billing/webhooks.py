@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from billing import gateway, notify
 from billing.checkout import funds_deadline_for
@@ -40,29 +41,44 @@ REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed"}
 HANDLED = CHECKOUT_EVENTS | REFUND_EVENTS | {"charge.refunded", "charge.dispute.created"}
 
 
+_INSERT_EVENT = """
+INSERT INTO billing_stripeevent
+    (event_id, type, object_id, created, payload, status, error, attempts, received_at)
+VALUES (%s, %s, %s, %s, %s, %s, '', 0, now())
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+
+
 def receive_event(event: dict[str, Any]) -> bool:
-    """Store a verified event; True if it is new (and was queued), False for a duplicate."""
+    """Store a verified event; True if it is new (and was queued), False for a duplicate.
+
+    One INSERT ... ON CONFLICT DO NOTHING: a duplicate delivery costs one statement, not
+    an exception and a rollback. If queueing fails after commit, the row stays `received`
+    and the sweeper (`retry_stuck_events_task`) queues it later."""
     handled = event["type"] in HANDLED
     obj = (event.get("data") or {}).get("object") or {}
-    try:
-        with transaction.atomic():
-            StripeEvent.objects.create(
-                event_id=event["id"],
-                type=event["type"],
-                object_id=str(obj.get("id", ""))[:128],
-                created=datetime.fromtimestamp(int(event.get("created", 0)), tz=UTC),
-                payload=event,
-                status=StripeEvent.Status.RECEIVED if handled else StripeEvent.Status.IGNORED,
-            )
-            if handled:
-                from billing import tasks
+    status = StripeEvent.Status.RECEIVED if handled else StripeEvent.Status.IGNORED
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_EVENT,
+            [
+                event["id"],
+                event["type"],
+                str(obj.get("id", ""))[:128],
+                datetime.fromtimestamp(int(event.get("created", 0)), tz=UTC),
+                Jsonb(event),
+                status,
+            ],
+        )
+        new = cursor.fetchone() is not None
+        if new and handled:
+            from billing import tasks
 
-                transaction.on_commit(
-                    lambda: tasks.process_stripe_event_task.delay(event_id=event["id"])
-                )
-    except IntegrityError:
-        return False  # the same event id was stored by an earlier (or parallel) delivery
-    return handled
+            transaction.on_commit(
+                lambda: tasks.process_stripe_event_task.delay(event_id=event["id"])
+            )
+    return new and handled
 
 
 def process_event(event_id: str) -> str:

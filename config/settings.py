@@ -130,8 +130,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webinars.tasks.expire_holds_task",
         "schedule": timedelta(seconds=env.int("HOLD_SWEEP_SECONDS", default=30)),
     },
-    "retry-failed-stripe-events": {
-        "task": "billing.tasks.retry_failed_events_task",
+    "retry-stuck-stripe-events": {
+        "task": "billing.tasks.retry_stuck_events_task",
         "schedule": timedelta(minutes=5),
     },
     "monthly-accounting-export": {

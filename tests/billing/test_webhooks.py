@@ -146,3 +146,32 @@ def test_a_stripe_customer_that_vanished_is_replaced(manual_stripe, organiser, p
     customer = StripeCustomer.objects.get()
     assert customer.stripe_id != "cus_deleted_in_dashboard"
     assert AuditEntry.objects.filter(action="stripe_customer.replaced").count() == 1
+
+
+def test_an_event_stored_while_the_broker_was_down_is_picked_up_by_the_sweeper(
+    client, manual_stripe, organiser, package_10k, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from billing import tasks
+
+    webinar = hold(organiser, package_10k)
+    payment = start_checkout(webinar, actor=organiser)
+    manual_stripe.act(payment.checkout_session_id, "pay_card")
+    (event,) = _checkout_events(manual_stripe, payment.checkout_session_id)
+
+    def broker_down(**kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.process_stripe_event_task, "delay", broker_down)
+    client.raise_request_exception = False
+    assert deliver(client, event).status_code == 500
+    assert deliver(client, event).status_code == 200  # Stripe's retry: a duplicate now
+    monkeypatch.undo()
+    StripeEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+    assert tasks.retry_stuck_events_task() == 1
+    webinar.refresh_from_db()
+    assert webinar.status == "confirmed"
+    assert StripeEvent.objects.get().status == "processed"
