@@ -41,9 +41,17 @@ def service_buyer(
     ok = 0
     # One warm-up hold elsewhere (eu-west) so first-call costs (query compilation,
     # connection set-up) stay out of the measured window, as they do for the floor.
-    services.book_webinar(organisation, actor=user, title="warm-up", package=package,
-                          start_local=_start(), timezone_name="UTC", duration_minutes=90,
-                          preset="custom", custom_split={"eu-west": 10000})
+    services.book_webinar(
+        organisation,
+        actor=user,
+        title="warm-up",
+        package=package,
+        start_local=_start(),
+        timezone_name="UTC",
+        duration_minutes=90,
+        preset="custom",
+        custom_split={"eu-west": 10000},
+    )
     barrier.wait()
     while True:
         try:

@@ -23,23 +23,11 @@ from billing.models import (
     StripeCustomer,
     StripeEvent,
 )
+from webinars.admin import ReadOnlyAdmin
 
 
 def _fields(model: type) -> list[str]:
     return [f.name for f in model._meta.concrete_fields]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View-only: rows are written by services (webhooks, checkout, invoicing)."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.display(description="amount")

@@ -24,17 +24,7 @@ from webinars.models import Organisation, User, Webinar
 
 INVOICE_SERIES = "INV"
 CREDIT_NOTE_SERIES = "CN"
-BUYER_FIELDS = (
-    "legal_name",
-    "address_line1",
-    "address_line2",
-    "city",
-    "postal_code",
-    "country",
-    "vat_id",
-    "billing_email",
-    "po_number",
-)
+BUYER_FIELDS = Organisation.BILLING_FIELDS
 DESCRIPTION_MAX = InvoiceLine._meta.get_field("description").max_length or 300
 
 

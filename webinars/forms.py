@@ -56,17 +56,7 @@ class SignupForm(forms.Form):
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
-        fields = [
-            "legal_name",
-            "address_line1",
-            "address_line2",
-            "city",
-            "postal_code",
-            "country",
-            "vat_id",
-            "billing_email",
-            "po_number",
-        ]
+        fields = list(Organisation.BILLING_FIELDS)
 
     def clean_country(self) -> str:
         country = self.cleaned_data["country"].upper()

@@ -108,6 +108,19 @@ class Region(models.Model):
 class Organisation(models.Model):
     """The buyer: billing details are snapshotted onto invoices when they are issued."""
 
+    # The billing details an organiser edits and an invoice snapshots.
+    BILLING_FIELDS = (
+        "legal_name",
+        "address_line1",
+        "address_line2",
+        "city",
+        "postal_code",
+        "country",
+        "vat_id",
+        "billing_email",
+        "po_number",
+    )
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     legal_name = models.CharField(max_length=200)
     address_line1 = models.CharField(max_length=200)

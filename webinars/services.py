@@ -25,17 +25,7 @@ from webinars.rules import build_request
 
 S = Webinar.Status
 
-ORGANISATION_FIELDS = (
-    "legal_name",
-    "address_line1",
-    "address_line2",
-    "city",
-    "postal_code",
-    "country",
-    "vat_id",
-    "billing_email",
-    "po_number",
-)
+ORGANISATION_FIELDS = Organisation.BILLING_FIELDS
 
 
 def register_organiser(*, email: str, password: str) -> User:
