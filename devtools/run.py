@@ -275,6 +275,7 @@ def serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_DEBUG", "1")
     with services(children, stripe=True) as env:
         manage(env, "migrate", "--noinput")
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         if not args.no_demo:
             manage(env, "load_demo_data")
         port = args.port
