@@ -9,6 +9,7 @@ out-of-order deliveries change nothing.
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,19 +82,41 @@ def receive_event(event: dict[str, Any]) -> bool:
     return new and handled
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What Stripe says now about the event's object, fetched before any lock is taken."""
+
+    session: gateway.CheckoutSession | None = None
+    intent: gateway.PaymentIntent | None = None
+    refunds: tuple[gateway.RefundRecord, ...] = ()
+    dispute: gateway.DisputeRecord | None = None
+    charge: gateway.Charge | None = None
+
+
 def process_event(event_id: str) -> str:
-    """Process one stored event exactly once; returns its final status. Failures are
+    """Process one stored event exactly once; returns its final status.
+
+    Stripe is asked first, outside any transaction (its latency never holds a row lock);
+    then the event row is locked, re-checked and the transition applied. Failures are
     recorded on the row and re-raised so the task retries."""
+    event = StripeEvent.objects.get(event_id=event_id)
+    if event.status in DONE:
+        return event.status
+    try:
+        fetched = FETCHERS[event.type](event.payload)
+    except Exception as exc:
+        _record_failure(event_id, exc)
+        raise
     failure: Exception | None = None
     with transaction.atomic():
         # The row lock serialises parallel deliveries of one event; the loser sees it done.
         event = StripeEvent.objects.select_for_update(no_key=True).get(event_id=event_id)
-        if event.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
+        if event.status in DONE:
             return event.status
         event.attempts += 1
         try:
             with transaction.atomic():
-                HANDLERS[event.type](event.payload)
+                APPLIERS[event.type](event.payload, fetched)
         except Exception as exc:
             event.status = StripeEvent.Status.FAILED
             event.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -110,8 +133,32 @@ def process_event(event_id: str) -> str:
     return event.status
 
 
-def _checkout(payload: dict[str, Any]) -> None:
+DONE = (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED)
+
+
+def _record_failure(event_id: str, exc: Exception) -> None:
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update(no_key=True).get(event_id=event_id)
+        if event.status in DONE:
+            return
+        event.attempts += 1
+        event.status = StripeEvent.Status.FAILED
+        event.error = f"{type(exc).__name__}: {exc}"[:2000]
+        event.save(update_fields=["status", "error", "attempts"])
+    logger.warning("stripe event %s failed: %s", event_id, event.error)
+
+
+def _fetch_checkout(payload: dict[str, Any]) -> Fetched:
     session = gateway.retrieve_checkout_session(payload["data"]["object"]["id"])
+    intent = None
+    if session.payment_intent_id and session.status == "complete":
+        intent = gateway.retrieve_payment_intent(session.payment_intent_id)
+    return Fetched(session=session, intent=intent)
+
+
+def _checkout(payload: dict[str, Any], fetched: Fetched) -> None:
+    session = fetched.session
+    assert session is not None
     found = (
         Payment.objects.filter(checkout_session_id=session.id).values("pk", "webinar_id").first()
     )
@@ -124,22 +171,22 @@ def _checkout(payload: dict[str, Any]) -> None:
         .select_related("webinar")
         .get(pk=found["pk"])
     )
-    if session.payment_status == "paid":
-        _paid(payment, session.payment_intent_id)
+    intent = fetched.intent
+    if session.payment_status == "paid" and intent is not None:
+        _paid(payment, intent)
     elif session.status == "expired":
         _expired(payment)
     elif (
         session.status == "complete" and payload["type"] == "checkout.session.async_payment_failed"
     ):
-        _transfer_failed(payment, session.payment_intent_id)
+        _transfer_failed(payment, intent)
     elif session.status == "complete":
         _awaiting_funds(payment, session.payment_intent_id)
 
 
-def _paid(payment: Payment, payment_intent_id: str) -> None:
+def _paid(payment: Payment, intent: gateway.PaymentIntent) -> None:
     if payment.status not in (P.OPEN, P.AWAITING_FUNDS, P.EXPIRED, P.FAILED):
         return  # already recorded: a repeated or out-of-order event
-    intent = gateway.retrieve_payment_intent(payment_intent_id)
     payment.status = P.SUCCEEDED
     payment.payment_intent_id = intent.id
     payment.charge_id = intent.charge_id
@@ -201,14 +248,11 @@ def _awaiting_funds(payment: Payment, payment_intent_id: str) -> None:
         )
 
 
-def _transfer_failed(payment: Payment, payment_intent_id: str) -> None:
+def _transfer_failed(payment: Payment, intent: gateway.PaymentIntent | None) -> None:
     if payment.status not in (P.OPEN, P.AWAITING_FUNDS):
         return
-    if (
-        payment_intent_id
-        and gateway.retrieve_payment_intent(payment_intent_id).status == "succeeded"
-    ):
-        return _paid(payment, payment_intent_id)  # a stale failure after success: ignore it
+    if intent is not None and intent.status == "succeeded":
+        return _paid(payment, intent)  # a stale failure after success: ignore it
     payment.status = P.FAILED
     payment.save(update_fields=["status", "updated_at"])
     audit.record("payment.failed", payment, actor=None, webinar=payment.webinar)
@@ -231,19 +275,29 @@ def _expired(payment: Payment) -> None:
         webinar_services.expire_hold(webinar, actor=None, reason="checkout expired")
 
 
-def _refund(payload: dict[str, Any]) -> None:
-    apply_refund_record(gateway.retrieve_refund(payload["data"]["object"]["id"]), actor=None)
+def _fetch_refund(payload: dict[str, Any]) -> Fetched:
+    return Fetched(refunds=(gateway.retrieve_refund(payload["data"]["object"]["id"]),))
 
 
-def _charge_refunded(payload: dict[str, Any]) -> None:
+def _fetch_charge_refunds(payload: dict[str, Any]) -> Fetched:
     charge = gateway.retrieve_charge(payload["data"]["object"]["id"])
-    for refund_id in charge.refund_ids:
-        apply_refund_record(gateway.retrieve_refund(refund_id), actor=None)
+    return Fetched(refunds=tuple(gateway.retrieve_refund(r) for r in charge.refund_ids))
 
 
-def _dispute(payload: dict[str, Any]) -> None:
+def _refunds(payload: dict[str, Any], fetched: Fetched) -> None:
+    for record in fetched.refunds:
+        apply_refund_record(record, actor=None)
+
+
+def _fetch_dispute(payload: dict[str, Any]) -> Fetched:
     record = gateway.dispute_from_event(payload)
     charge = gateway.retrieve_charge(record.charge_id) if record.charge_id else None
+    return Fetched(dispute=record, charge=charge)
+
+
+def _dispute(payload: dict[str, Any], fetched: Fetched) -> None:
+    record, charge = fetched.dispute, fetched.charge
+    assert record is not None
     intent = record.payment_intent_id or (charge.payment_intent_id if charge else "")
     payment = Payment.objects.filter(payment_intent_id=intent).select_related("webinar").first()
     if payment is None:
@@ -273,8 +327,13 @@ def _dispute(payload: dict[str, Any]) -> None:
     transaction.on_commit(lambda: notify.dispute_opened(dispute))
 
 
-HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = (
+FETCHERS: dict[str, Callable[[dict[str, Any]], Fetched]] = (
+    dict.fromkeys(CHECKOUT_EVENTS, _fetch_checkout)
+    | dict.fromkeys(REFUND_EVENTS, _fetch_refund)
+    | {"charge.refunded": _fetch_charge_refunds, "charge.dispute.created": _fetch_dispute}
+)
+APPLIERS: dict[str, Callable[[dict[str, Any], Fetched], None]] = (
     dict.fromkeys(CHECKOUT_EVENTS, _checkout)
-    | dict.fromkeys(REFUND_EVENTS, _refund)
-    | {"charge.refunded": _charge_refunded, "charge.dispute.created": _dispute}
+    | dict.fromkeys(REFUND_EVENTS | {"charge.refunded"}, _refunds)
+    | {"charge.dispute.created": _dispute}
 )
