@@ -304,8 +304,9 @@ def serve(args: argparse.Namespace) -> int:
         wait_for_port(port, "web server")
         log(f"ready: http://127.0.0.1:{port}/  (admin: /admin/, API docs: /api/docs/)")
         log(
-            "demo logins: organiser@example.com / demo-organiser, "
-            "staff@example.com / demo-staff, finance@example.com / demo-finance"
+            "demo logins: organiser@example.com / demo-organiser (organiser), "
+            "staff@example.com / demo-staff (Event Services), "
+            "finance@example.com / demo-finance (Finance), admin@example.com / demo-admin"
         )
         log("press Ctrl-C to stop everything")
         while not stop["requested"]:

@@ -61,12 +61,12 @@ def staff(db) -> User:
 
 @pytest.fixture
 def catalogue(db) -> None:
-    """The data migration's packages and regions; transactional tests flush them, so
-    they are loaded again (idempotently) here."""
+    """The data migrations' packages, regions and staff group; transactional tests flush
+    them, so they are loaded again (idempotently) here."""
     from django.apps import apps
 
-    load = importlib.import_module("webinars.migrations.0002_catalogue").load
-    load(apps, None)
+    importlib.import_module("webinars.migrations.0002_catalogue").load(apps, None)
+    importlib.import_module("webinars.migrations.0003_event_services_group").create(apps, None)
 
 
 @pytest.fixture

@@ -67,3 +67,22 @@ def test_staff_can_release_a_hold(client, staff, organiser, package_10k):
     webinar.refresh_from_db()
     assert webinar.status == "expired"
     assert AuditEntry.objects.get(action="webinar.expired").actor == staff
+
+
+def test_event_services_group_runs_the_calendar_but_not_finance(client, organiser, package_10k):
+    from django.contrib.auth.models import Group
+
+    from webinars.models import User
+
+    member = User.objects.create_user(
+        email="es@megawebinar.example", password="pw-pw-pw-pw", is_staff=True
+    )
+    member.groups.add(Group.objects.get(name="Event Services"))
+    webinar = hold(organiser, package_10k)
+    client.force_login(member)
+    assert webinar.code in client.get(reverse("admin:webinars_webinar_changelist")).content.decode()
+    assert client.get(reverse("admin:webinars_fleetslot_changelist")).status_code == 200
+    assert client.get(reverse("admin:webinars_auditentry_changelist")).status_code == 200
+    region = Region.objects.get(code="us-east")
+    assert client.get(reverse("admin:webinars_region_change", args=[region.pk])).status_code == 200
+    assert client.get(reverse("admin:billing_invoice_changelist")).status_code == 403

@@ -15,7 +15,8 @@ from webinars.models import Package, User
 DEMO_USERS = [
     # email, password, staff, superuser, group
     ("organiser@example.com", "demo-organiser", False, False, None),
-    ("staff@example.com", "demo-staff", True, True, None),
+    ("staff@example.com", "demo-staff", True, False, "Event Services"),
+    ("admin@example.com", "demo-admin", True, True, None),
     ("finance@example.com", "demo-finance", True, False, "Finance"),
 ]
 
