@@ -25,7 +25,7 @@ from billing.models import Dispute, Payment, Refund, StripeEvent
 from billing.refunds import apply_refund_record, request_refund
 from webinars import audit
 from webinars import services as webinar_services
-from webinars.errors import CapacityError
+from webinars.errors import BookingError, CapacityError
 from webinars.models import Webinar
 
 logger = logging.getLogger(__name__)
@@ -207,8 +207,8 @@ def _paid(payment: Payment, intent: gateway.PaymentIntent) -> None:
                     webinar, actor=None, data={"payment": str(payment.code)}
                 )
             confirmed = True
-        except CapacityError:
-            pass
+        except (CapacityError, BookingError):
+            pass  # capacity gone, or too close to the start to revive: refunded below
     payment.late = not confirmed
     payment.save(
         update_fields=["status", "payment_intent_id", "charge_id", "paid_at", "late", "updated_at"]

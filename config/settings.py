@@ -160,6 +160,9 @@ SPECTACULAR_SETTINGS = {
 
 # Booking rules (webinars app).
 HOLD_MINUTES = env.int("HOLD_MINUTES", default=30)
+# Unpaid holds one organisation may have at once (0 = no limit): holds are free, so this
+# stops one sign-up from blocking the fleet.
+MAX_UNPAID_HOLDS = env.int("MAX_UNPAID_HOLDS", default=5)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
 ALTERNATIVE_SEARCH_DAYS = env.int("ALTERNATIVE_SEARCH_DAYS", default=7)
 

@@ -18,6 +18,7 @@ from webinars.models import Package, Region, User
 def _fast_and_eager(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAX_UNPAID_HOLDS = 0  # tests that check the limit set it themselves
     # Tasks run inline unless a test starts a real worker.
     celery_app.conf.task_always_eager = True
     yield

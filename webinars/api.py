@@ -1,6 +1,8 @@
 """REST API for organisers (one APIView per operation, nested serializers)."""
 
+import contextlib
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -52,9 +54,14 @@ class BookingInputSerializer(serializers.Serializer):
     def booking_kwargs(self) -> dict[str, Any]:
         data = self.validated_data
         start = data["start"]
+        if start.tzinfo is not None:
+            # An explicit offset names an instant: show it in the webinar's zone. An unknown
+            # zone is left for build_request to reject with its specific error.
+            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+                start = start.astimezone(ZoneInfo(data["timezone"]))
         return {
             "package": data["package"],
-            "start_local": start.replace(tzinfo=None) if start.tzinfo else start,
+            "start_local": start.replace(tzinfo=None),
             "timezone_name": data["timezone"],
             "duration_minutes": data["duration_minutes"],
             "preset": data["audience"],

@@ -21,6 +21,16 @@ error_messages = {
         "That time is no longer available: the relay fleet in {regions} is fully booked then."
     ),
     "no_organisation": _("Create your organisation (billing details) before booking."),
+    "too_late": _(
+        "The booking was released and its start is now closer than the package's "
+        "{days} days' lead time, so it can no longer be confirmed."
+    ),
+    "nonexistent_time": _(
+        "{local} does not exist in {tz} (the clocks change that night). Choose another time."
+    ),
+    "too_many_holds": _(
+        "Your organisation already has {count} unpaid holds. Pay for or cancel one first."
+    ),
     "invalid_transition": _("A {status} booking cannot be {action}."),
     "fleet_below_usage": _(
         "Region {region} already has {used} nodes committed at {slot}; the fleet cannot shrink "

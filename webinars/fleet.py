@@ -66,38 +66,43 @@ ORDER BY 1, 2
 ON CONFLICT (region_id, slot_start) DO NOTHING
 """
 
+# Reservers share-lock their regions (in id order) before any slot row, so a fleet resize
+# (which takes the region row's update lock) waits for them and they wait for it: a resize
+# can never slip between reading a fleet size and committing nodes against it.
+_REGION_SHARE_SQL = """
+SELECT id FROM webinars_region WHERE id = ANY(%s) ORDER BY id FOR SHARE
+"""
+
 _LOCK_SQL = """
-SELECT region_id, min(capacity - used), count(*)
-FROM (
-    SELECT region_id, capacity, used FROM webinars_fleetslot
-    WHERE region_id = ANY(%s) AND slot_start >= %s AND slot_start < %s
-    ORDER BY region_id, slot_start
-    FOR UPDATE
-) locked
-GROUP BY region_id
+SELECT id FROM webinars_fleetslot
+WHERE region_id = ANY(%s) AND slot_start >= %s AND slot_start < %s
+ORDER BY region_id, slot_start
+FOR UPDATE
 """
 
 # Lock, check and update in one round trip, so the slot locks are held for one statement
 # and the commit, as in a bare UPDATE. The rows are locked in (region, slot) order by the
 # MATERIALIZED CTE before anything is written; nothing is updated when any locked slot is
 # short or when some slot rows do not exist yet (the caller creates them and retries).
+# The region's current fleet size is the capacity; the row's copy is refreshed on write so
+# the CHECK constraint (used <= capacity) guards the same number.
 _RESERVE_SQL = """
 WITH need AS (
     SELECT * FROM unnest(%s::bigint[], %s::int[]) AS n(region_id, delta)
 ),
 locked AS MATERIALIZED (
-    SELECT s.id, s.region_id, s.capacity - s.used AS free
-    FROM webinars_fleetslot s
+    SELECT s.id, s.region_id, r.fleet_size, r.fleet_size - s.used AS free
+    FROM webinars_fleetslot s JOIN webinars_region r ON r.id = s.region_id
     WHERE s.region_id = ANY(%s) AND s.slot_start >= %s AND s.slot_start < %s
     ORDER BY s.region_id, s.slot_start
-    FOR UPDATE
+    FOR UPDATE OF s
 ),
 short AS (
     SELECT DISTINCT l.region_id FROM locked l JOIN need n USING (region_id)
     WHERE l.free < n.delta
 ),
 updated AS (
-    UPDATE webinars_fleetslot s SET used = s.used + n.delta
+    UPDATE webinars_fleetslot s SET used = s.used + n.delta, capacity = l.fleet_size
     FROM locked l JOIN need n USING (region_id)
     WHERE s.id = l.id
       AND NOT EXISTS (SELECT 1 FROM short)
@@ -123,19 +128,9 @@ def _ensure_slots(need: SlotNeed) -> None:
         cursor.execute(_ENSURE_SQL, [need.slot_from, need.slot_until - SLOT, need.region_ids])
 
 
-def _lock_min_free(need: SlotNeed) -> dict[int, int]:
-    """Lock every existing slot row of `need`; create missing rows first if there are any.
-
-    In the steady state every row exists and this is one round trip."""
-    expected = need.slot_count
-    for attempt in range(2):
-        with connection.cursor() as cursor:
-            cursor.execute(_LOCK_SQL, [need.region_ids, need.slot_from, need.slot_until])
-            rows = cursor.fetchall()
-        if sum(count for _region, _free, count in rows) == expected or attempt:
-            return {region: free for region, free, _count in rows}
-        _ensure_slots(need)
-    raise AssertionError("unreachable")
+def _lock_slots(need: SlotNeed) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [need.region_ids, need.slot_from, need.slot_until])
 
 
 def _apply(need: SlotNeed, sign: int) -> None:
@@ -150,6 +145,8 @@ def reserve(need: SlotNeed) -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("fleet.reserve must run inside transaction.atomic()")
     regions = need.region_ids
+    with connection.cursor() as cursor:
+        cursor.execute(_REGION_SHARE_SQL, [regions])
     params = [
         regions,
         [need.nodes_by_region[r] for r in regions],
@@ -177,7 +174,7 @@ def release(need: SlotNeed) -> None:
     """Give `need` back to the ledger (the caller guarantees it was reserved once)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("fleet.release must run inside transaction.atomic()")
-    _lock_min_free(need)  # same lock order as reserve(), so release never deadlocks with it
+    _lock_slots(need)  # same lock order as reserve(), so release never deadlocks with it
     _apply(need, -1)
 
 
@@ -199,6 +196,6 @@ def free_nodes(region_ids: list[int], slot_from: datetime, slot_until: datetime)
     rows = FleetSlot.objects.filter(
         region_id__in=region_ids, slot_start__gte=slot_from, slot_start__lt=slot_until
     ).values_list("region_id", "slot_start", "capacity", "used")
-    for region_id, slot_start, capacity, used in rows:
-        free[region_id][slot_start] = capacity - used
+    for region_id, slot_start, _capacity, used in rows:
+        free[region_id][slot_start] = fleet.get(region_id, 0) - used
     return FreeMap(fleet_size=fleet, free=free)

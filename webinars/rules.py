@@ -149,7 +149,14 @@ def build_request(
         raise BookingError("package_inactive", package=package.name)
     zone = resolve_timezone(timezone_name)
     if start_local.tzinfo is None:
+        typed = start_local
         start_local = start_local.replace(tzinfo=zone)
+        # A time skipped by a spring-forward change does not survive the round trip; an
+        # ambiguous fall-back time takes its first occurrence (fold=0).
+        if start_local.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != typed:
+            raise BookingError(
+                "nonexistent_time", local=typed.strftime("%Y-%m-%d %H:%M"), tz=timezone_name
+            )
     start_at = start_local.astimezone(ZoneInfo("UTC"))
     if not package.min_duration_minutes <= duration_minutes <= package.max_duration_minutes:
         raise BookingError(

@@ -96,6 +96,7 @@ def book_webinar(
     plan = request.plan()
     need = request.slot_need(plan)
     now = timezone.now()
+    _check_hold_limit(organisation)
     with transaction.atomic():
         # Everything that does not need the ledger goes first, so the slot locks are held
         # only for the check, the update and the commit.
@@ -144,6 +145,17 @@ def book_webinar(
     return webinar
 
 
+def _check_hold_limit(organisation: Organisation) -> None:
+    """An abuse limit, not a capacity rule: counted without a lock, so two simultaneous
+    holds may pass it by one. Capacity itself is enforced under row locks in the ledger."""
+    limit = settings.MAX_UNPAID_HOLDS
+    if not limit:
+        return
+    unpaid = organisation.webinars.filter(status=S.HELD, hold_expires_at__gt=timezone.now())
+    if unpaid.count() >= limit:
+        raise BookingError("too_many_holds", count=limit)
+
+
 def _need_of(webinar: Webinar) -> fleet.SlotNeed:
     reservations = list(webinar.reservations.all())
     return fleet.SlotNeed(
@@ -177,11 +189,16 @@ def confirm_booking(
 ) -> Webinar:
     """Confirm a paid booking. A held or awaiting-funds booking already holds its capacity;
     an expired one is re-reserved if the capacity is still free, else CapacityError and
-    nothing changes (billing then refunds). Confirming twice is a no-op."""
+    nothing changes (billing then refunds). An expired booking whose start is already inside
+    the package's lead time is never revived (BookingError "too_late"): staff and fleet need
+    that notice. Confirming twice is a no-op."""
     webinar = _locked(webinar)
     if webinar.status == S.CONFIRMED:
         return webinar
     if webinar.status == S.EXPIRED:
+        lead_time = timedelta(days=webinar.package.lead_time_days)
+        if timezone.now() > webinar.start_at - lead_time:
+            raise BookingError("too_late", days=webinar.package.lead_time_days)
         fleet.reserve(_need_of(webinar))
         webinar.reservations.update(released_at=None)
     _transition(

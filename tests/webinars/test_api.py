@@ -75,3 +75,13 @@ def test_openapi_schema_is_served(client, catalogue):
     response = client.get(reverse("schema"))
     assert response.status_code == 200
     assert b"/api/v1/webinars/" in response.content
+
+
+def test_a_start_with_an_offset_is_the_instant_it_names(organiser, catalogue):
+    client = APIClient()
+    client.force_authenticate(organiser)
+    day = local_start(days=30).strftime("%Y-%m-%d")
+    body = client.post(
+        reverse("api-webinars"), _payload(start=f"{day}T15:00:00+02:00"), format="json"
+    ).json()
+    assert body["start_at"].startswith(f"{day}T13:00:00")

@@ -57,3 +57,25 @@ def test_start_is_stored_in_utc_and_displayed_in_the_chosen_zone(organiser, pack
     assert webinar.start_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")).hour == 9
     assert webinar.time_zone == "Asia/Tokyo"
     assert webinar.start_at > timezone.now()
+
+
+def test_a_time_skipped_by_daylight_saving_is_refused(organiser, package_10k):
+    from datetime import date
+
+    year = timezone.now().year + 1
+    # The second Sunday of March: New York skips 02:00-03:00.
+    march = next(date(year, 3, d) for d in range(8, 15) if date(year, 3, d).weekday() == 6)
+    with pytest.raises(BookingError) as exc_info:
+        hold(organiser, package_10k, start_local=datetime(march.year, 3, march.day, 2, 30))
+    assert exc_info.value.code == "nonexistent_time"
+    assert "does not exist in America/New_York" in exc_info.value.message
+
+
+def test_unpaid_holds_per_organisation_are_limited(organiser, package_10k, settings):
+    settings.MAX_UNPAID_HOLDS = 2
+    hold(organiser, package_10k, title="One")
+    hold(organiser, package_10k, title="Two")
+    with pytest.raises(BookingError) as exc_info:
+        hold(organiser, package_10k, title="Three")
+    assert exc_info.value.code == "too_many_holds"
+    assert Webinar.objects.count() == 2

@@ -173,3 +173,16 @@ def test_fleet_cannot_shrink_below_committed_nodes(organiser, staff, package_10k
     assert set(FleetSlot.objects.values_list("capacity", flat=True)) == {13}
     assert FleetSlot.objects.aggregate(s=Sum("used"))["s"] == 13 * 12
     assert AuditEntry.objects.filter(action="region.fleet_resized").count() == 1
+
+
+def test_an_expired_booking_inside_its_lead_time_is_never_revived(organiser, package_10k):
+    webinar = hold(organiser, package_10k)
+    services.expire_hold(webinar)
+    # Time passes: the start is now only one day away (the 10k package needs two).
+    Webinar.objects.filter(pk=webinar.pk).update(start_at=timezone.now() + timedelta(days=1))
+    with pytest.raises(BookingError) as exc_info:
+        services.confirm_booking(webinar, actor=None)
+    assert exc_info.value.code == "too_late"
+    webinar.refresh_from_db()
+    assert webinar.status == "expired"
+    assert _used("us-east") == 0
