@@ -35,6 +35,16 @@ def funds_deadline_for(webinar: Webinar, now: datetime) -> datetime:
     )
 
 
+def longest_hold(webinar: Webinar) -> datetime:
+    """A hold lasts HOLD_MINUTES, stretched at most once to Stripe's 30-minute session."""
+    return (
+        webinar.created_at
+        + timedelta(minutes=settings.HOLD_MINUTES)
+        + STRIPE_MIN_SESSION
+        + SESSION_SLACK
+    )
+
+
 def bank_transfer_available(webinar: Webinar, now: datetime) -> bool:
     return funds_deadline_for(webinar, now) >= now + timedelta(days=1)
 
@@ -73,6 +83,11 @@ def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Pay
         reusable.expires_at is None or reusable.expires_at > now + timedelta(minutes=2)
     ):
         return reusable
+    if now + STRIPE_MIN_SESSION + SESSION_SLACK > longest_hold(webinar):
+        # A new session would stretch the hold again; holds end, so capacity comes back.
+        raise BillingError(
+            "hold_ending", "Your hold is about to end and cannot be extended; book again to pay."
+        )
     organisation = webinar.organisation
     decision = determine_tax(
         seller_country=settings.SELLER["country"],

@@ -120,6 +120,9 @@ def issue_invoice(payment: Payment, *, actor: User | None) -> Invoice:
         return existing
     if payment.status not in PAID_STATUSES:
         raise BillingError("not_paid", "Only a paid payment can be invoiced.")
+    if payment.late:
+        # Refunded in full because it could not be confirmed: nothing was supplied.
+        raise BillingError("late_payment", "A late or duplicate payment is refunded, not invoiced.")
     if payment.net_minor + payment.tax_minor != payment.amount_minor:
         raise BillingError("tax_mismatch", "The payment's net and VAT do not add up to its amount.")
     webinar = Webinar.objects.select_related("package").get(pk=payment.webinar_id)
@@ -186,13 +189,18 @@ def issue_credit_note(refund: Refund, *, actor: User | None) -> Invoice:
     audited as `credit_note.issued`, PDF and email queued after commit.
     Raises BillingError for a failed/cancelled refund or one exceeding what is left.
     """
+    # Lock order everywhere in billing: webinar, payment, refund, then invoice rows.
+    payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund.pk)
+    payment = Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
     refund = Refund.objects.select_for_update(no_key=True).get(pk=refund.pk)
-    payment = Payment.objects.select_for_update(no_key=True).get(pk=refund.payment_id)
     existing = Invoice.objects.filter(refund=refund).first()
     if existing is not None:
         return existing
-    if refund.status in (Refund.Status.FAILED, Refund.Status.CANCELED):
-        raise BillingError("refund_not_made", "A failed or cancelled refund is not credited.")
+    if refund.status != Refund.Status.SUCCEEDED:
+        # Credit only money that went back; a pending refund may still fail.
+        raise BillingError("refund_not_made", "Only a refund that succeeded is credited.")
+    if payment.late:
+        raise BillingError("not_invoiced", "A late payment was never invoiced; nothing to credit.")
     invoice = issue_invoice(payment, actor=actor)
     credited = invoice.credit_notes.filter(status=Invoice.Status.ISSUED).aggregate(
         net=Sum("net_minor", default=0),

@@ -155,10 +155,10 @@ def apply_refund_record(record: gateway.RefundRecord, *, actor: User | None) -> 
     """Bring our refund in line with Stripe's (monotonic: a final state never changes).
     Refunds made in the Stripe dashboard are adopted as `external`."""
     with transaction.atomic():
-        _lock_webinar_of(record)
-        refund = _refund_for(record)
-        if refund is None:
+        payment = _lock_parents(record)
+        if payment is None:
             raise BillingError("unknown_refund", f"No payment matches refund {record.id}.")
+        refund = _refund_for(record, payment)
         new_status = {
             "succeeded": Refund.Status.SUCCEEDED,
             "failed": Refund.Status.FAILED,
@@ -192,18 +192,30 @@ def apply_refund_record(record: gateway.RefundRecord, *, actor: User | None) -> 
     return refund
 
 
-def _lock_webinar_of(record: gateway.RefundRecord) -> None:
-    """Lock order: webinar, then payment, then refund (see billing.checkout)."""
-    webinar_id = (
-        Refund.objects.filter(stripe_id=record.id)
-        .values_list("payment__webinar_id", flat=True)
-        .first()
-        or Payment.objects.filter(payment_intent_id=record.payment_intent_id)
-        .values_list("webinar_id", flat=True)
-        .first()
-    )
-    if webinar_id:
-        Webinar.objects.select_for_update(no_key=True).get(pk=webinar_id)
+def _payment_of(record: gateway.RefundRecord) -> Payment | None:
+    """Our payment behind a Stripe refund: by the refund we created (id or metadata), else
+    by its PaymentIntent. An event without a PaymentIntent matches nothing of ours."""
+    ours = Refund.objects.filter(stripe_id=record.id).values_list("payment_id", flat=True).first()
+    if ours is None and record.metadata.get("refund"):
+        ours = (
+            Refund.objects.filter(code=record.metadata["refund"])
+            .values_list("payment_id", flat=True)
+            .first()
+        )
+    if ours is not None:
+        return Payment.objects.get(pk=ours)
+    if not record.payment_intent_id:
+        return None
+    return Payment.objects.filter(payment_intent_id=record.payment_intent_id).first()
+
+
+def _lock_parents(record: gateway.RefundRecord) -> Payment | None:
+    """Lock order everywhere in billing: webinar, then payment, then refund."""
+    payment = _payment_of(record)
+    if payment is None:
+        return None
+    Webinar.objects.select_for_update(no_key=True).get(pk=payment.webinar_id)
+    return Payment.objects.select_for_update(no_key=True).get(pk=payment.pk)
 
 
 def _may_move(refund: Refund, new_status: str) -> bool:
@@ -218,7 +230,7 @@ def _may_move(refund: Refund, new_status: str) -> bool:
     return True
 
 
-def _refund_for(record: gateway.RefundRecord) -> Refund | None:
+def _refund_for(record: gateway.RefundRecord, payment: Payment) -> Refund:
     by_id = Refund.objects.select_for_update(no_key=True).filter(stripe_id=record.id).first()
     if by_id:
         return by_id
@@ -227,9 +239,6 @@ def _refund_for(record: gateway.RefundRecord) -> Refund | None:
         ours = Refund.objects.select_for_update(no_key=True).filter(code=code).first()
         if ours:
             return ours
-    payment = Payment.objects.filter(payment_intent_id=record.payment_intent_id).first()
-    if payment is None:
-        return None
     return Refund.objects.create(
         payment=payment,
         amount_minor=record.amount,

@@ -299,7 +299,11 @@ def _dispute(payload: dict[str, Any], fetched: Fetched) -> None:
     record, charge = fetched.dispute, fetched.charge
     assert record is not None
     intent = record.payment_intent_id or (charge.payment_intent_id if charge else "")
-    payment = Payment.objects.filter(payment_intent_id=intent).select_related("webinar").first()
+    payment = (
+        Payment.objects.filter(payment_intent_id=intent).select_related("webinar").first()
+        if intent
+        else None  # an empty id would match any unpaid payment
+    )
     if payment is None:
         raise BillingError("unknown_charge", f"No payment for disputed charge {record.charge_id}.")
     dispute, created = Dispute.objects.get_or_create(

@@ -175,3 +175,27 @@ def test_an_event_stored_while_the_broker_was_down_is_picked_up_by_the_sweeper(
     webinar.refresh_from_db()
     assert webinar.status == "confirmed"
     assert StripeEvent.objects.get().status == "processed"
+
+
+def test_a_hold_cannot_be_stretched_by_checkout_again_and_again(manual_stripe, organiser,
+                                                                package_10k):
+    from datetime import timedelta
+
+    import pytest
+    from django.utils import timezone
+
+    from billing.errors import BillingError
+
+    webinar = hold(organiser, package_10k)
+    first = start_checkout(webinar, actor=organiser)
+    # Near the end of the stretched hold, the organiser asks for a fresh session.
+    Payment.objects.filter(pk=first.pk).update(status="expired")
+    Webinar.objects.filter(pk=webinar.pk).update(
+        created_at=timezone.now() - timedelta(minutes=45),
+        hold_expires_at=timezone.now() + timedelta(minutes=5),
+    )
+    with pytest.raises(BillingError) as exc_info:
+        start_checkout(webinar, actor=organiser)
+    assert exc_info.value.code == "hold_ending"
+    webinar.refresh_from_db()
+    assert webinar.hold_expires_at < timezone.now() + timedelta(minutes=6)
