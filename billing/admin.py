@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from billing import invoicing, pdf, tasks_finance
+from billing import invoicing, pdf, refunds, tasks_finance
 from billing.errors import BillingError
 from billing.models import (
     Dispute,
@@ -23,7 +23,8 @@ from billing.models import (
     StripeCustomer,
     StripeEvent,
 )
-from webinars.admin import ReadOnlyAdmin
+from webinars.admin import ReadOnlyAdmin, WebinarAdmin
+from webinars.models import Webinar
 
 
 def _fields(model: type) -> list[str]:
@@ -249,3 +250,27 @@ class StripeCustomerAdmin(ReadOnlyAdmin):
     search_fields = ["stripe_id", "organisation__legal_name"]
     list_select_related = ["organisation"]
     readonly_fields = _fields(StripeCustomer)
+
+
+@admin.action(description="Cancel selected webinars and refund them in full")
+def cancel_and_refund(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Webinar]
+) -> None:
+    """Event Services cancel (our decision): the organiser gets everything back."""
+    for webinar in queryset:
+        try:
+            _, refund = refunds.cancel_webinar(webinar, actor=request.user, by_staff=True)
+        except BillingError as exc:
+            messages.error(request, f"{webinar.code}: {exc.message}")
+        else:
+            amount = (
+                f"refund {refund.amount_minor / 100:,.2f} {refund.currency}"
+                if refund
+                else "nothing to refund"
+            )
+            messages.success(request, f"{webinar.code}: cancelled, {amount}")
+
+
+# Billing adds its refunding cancel action to the webinars admin (webinars never imports
+# billing).
+WebinarAdmin.actions = [*WebinarAdmin.actions, cancel_and_refund]

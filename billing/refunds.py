@@ -38,6 +38,16 @@ def paid_payment(webinar: Webinar) -> Payment | None:
     return webinar.payments.filter(status__in=PAID, late=False).order_by("-paid_at").first()
 
 
+def in_flight_minor(payment: Payment) -> int:
+    """Refunded or on its way back: every refund that has not failed or been cancelled."""
+    return (
+        payment.refunds.exclude(
+            status__in=(Refund.Status.FAILED, Refund.Status.CANCELED)
+        ).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+
+
 def refund_quote(webinar: Webinar, *, now: datetime | None = None) -> RefundQuote:
     """What cancelling now would refund. Policy (CANCELLATION_POLICY): the first rule whose
     `min_days` before the start is met gives the percentage; under the last threshold, or
@@ -52,7 +62,10 @@ def refund_quote(webinar: Webinar, *, now: datetime | None = None) -> RefundQuot
     days = (webinar.start_at - now).total_seconds() / 86400
     for rule in sorted(settings.CANCELLATION_POLICY, key=lambda r: -r["min_days"]):
         if days >= rule["min_days"]:
-            amount = payment.refundable_minor * int(rule["percent"]) // 100
+            amount = min(
+                payment.amount_minor * int(rule["percent"]) // 100,
+                payment.amount_minor - in_flight_minor(payment),
+            )
             return RefundQuote(
                 int(rule["percent"]),
                 amount,
@@ -63,9 +76,21 @@ def refund_quote(webinar: Webinar, *, now: datetime | None = None) -> RefundQuot
     return RefundQuote(0, 0, currency, f"No refund less than {lowest} days before the start.")
 
 
-def cancel_webinar(webinar: Webinar, *, actor: User | None) -> tuple[Webinar, Refund | None]:
-    """Cancel a booking for its organiser: release the capacity, refund per policy and (when
-    the refund succeeds) issue a credit note. Unpaid checkouts are expired at Stripe."""
+def _staff_quote(webinar: Webinar) -> RefundQuote:
+    payment = paid_payment(webinar)
+    if payment is None:
+        return RefundQuote(0, 0, webinar.currency, "Nothing has been paid.")
+    amount = payment.amount_minor - in_flight_minor(payment)
+    return RefundQuote(100, amount, payment.currency, "Cancelled by us: full refund.")
+
+
+def cancel_webinar(
+    webinar: Webinar, *, actor: User | None, by_staff: bool = False
+) -> tuple[Webinar, Refund | None]:
+    """Cancel a booking: release the capacity, refund and (when the refund succeeds) issue
+    a credit note. The organiser gets the cancellation policy's amount; when Event Services
+    cancel (`by_staff`), everything still refundable goes back. Unpaid checkouts are
+    expired at Stripe."""
     with transaction.atomic():
         locked = Webinar.objects.select_for_update(no_key=True).get(pk=webinar.pk)
         if locked.status not in (S.HELD, S.AWAITING_FUNDS, S.CONFIRMED):
@@ -73,9 +98,10 @@ def cancel_webinar(webinar: Webinar, *, actor: User | None) -> tuple[Webinar, Re
                 "not_cancellable",
                 f"A {locked.get_status_display().lower()} booking cannot be cancelled.",
             )
-        quote = refund_quote(locked)
+        quote = _staff_quote(locked) if by_staff else refund_quote(locked)
+        who = "Event Services" if by_staff else "organiser"
         webinar = webinar_services.cancel_booking(
-            locked, actor=actor, reason=f"organiser: {quote.reason}"
+            locked, actor=actor, reason=f"{who}: {quote.reason}"
         )
         refund = None
         payment = paid_payment(webinar)
@@ -83,7 +109,7 @@ def cancel_webinar(webinar: Webinar, *, actor: User | None) -> tuple[Webinar, Re
             refund = request_refund(
                 payment,
                 amount_minor=quote.amount_minor,
-                reason=Refund.Reason.CANCELLATION,
+                reason=Refund.Reason.STAFF if by_staff else Refund.Reason.CANCELLATION,
                 actor=actor,
             )
         open_sessions = list(
@@ -107,13 +133,7 @@ def request_refund(
 ) -> Refund:
     """Record a refund and queue its submission to Stripe after commit."""
     payment = Payment.objects.select_for_update(no_key=True).get(pk=payment.pk)
-    in_flight = (
-        payment.refunds.exclude(
-            status__in=(Refund.Status.FAILED, Refund.Status.CANCELED)
-        ).aggregate(s=Sum("amount_minor"))["s"]
-        or 0
-    )
-    if amount_minor <= 0 or amount_minor > payment.amount_minor - in_flight:
+    if amount_minor <= 0 or amount_minor > payment.amount_minor - in_flight_minor(payment):
         raise BillingError(
             "refund_amount", "The refund exceeds what is left to refund.", http_status=400
         )

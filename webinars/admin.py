@@ -138,7 +138,8 @@ class WebinarAdmin(admin.ModelAdmin):
     date_hierarchy = "start_at"
     list_select_related = ["organisation", "package"]
     inlines = [ReservationInline, AuditInline]
-    actions = ["expire_selected_holds", "cancel_selected"]
+    # Cancelling a booking is billing's action (it refunds); see billing/admin.py.
+    actions = ["expire_selected_holds"]
     readonly_fields = [
         f.name
         for f in Webinar._meta.fields
@@ -157,14 +158,6 @@ class WebinarAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda w: services.expire_hold(w, actor=request.user, reason="released by staff"),
-        )
-
-    @admin.action(description="Cancel selected webinars (no refund here; use billing)")
-    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Webinar]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda w: services.cancel_booking(w, actor=request.user, reason="cancelled by staff"),
         )
 
     def _apply(self, request: HttpRequest, queryset: QuerySet[Webinar], action: Any) -> None:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from webinars import panels, selectors, services
 from webinars.errors import BookingError
 from webinars.forms import BookingForm, OrganisationForm, SignupForm
+from webinars.models import Organisation
 from webinars.rules import AUDIENCE_PRESETS, build_request
 
 
@@ -55,7 +56,10 @@ def organisation(request: HttpRequest) -> HttpResponse:
             services.create_organisation(request.user, actor=request.user, **fields)
             messages.success(request, "Organisation created. You can book a webinar now.")
             return redirect("webinars:book")
-        services.update_organisation(current, actor=request.user, **fields)
+        # The bound form already copied the input onto `current`; the service compares
+        # against the stored row so its audit entry records what changed.
+        stored = Organisation.objects.get(pk=current.pk)
+        services.update_organisation(stored, actor=request.user, **fields)
         messages.success(request, "Billing details saved.")
         return redirect("webinars:dashboard")
     return render(

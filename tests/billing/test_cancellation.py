@@ -137,3 +137,19 @@ def test_cancel_page_previews_the_refund_from_the_configured_policy(
     body = client.get(f"/billing/webinars/{webinar.code}/cancel/").content.decode()
     assert "$7,200.00 USD" in body and "(80%)" in body
     assert "20+ days before the start, 80% refund" in body
+
+
+def test_event_services_cancellation_refunds_everything(live_stripe, organiser, package_10k,
+                                                        staff, client):
+    from django.urls import reverse
+
+    webinar, payment = _paid(organiser, package_10k, live_stripe, days=3)  # policy: 0%
+    client.force_login(staff)
+    client.post(reverse("admin:webinars_webinar_changelist"),
+                {"action": "cancel_and_refund", "_selected_action": [webinar.pk]})
+    webinar.refresh_from_db()
+    assert webinar.status == "cancelled"
+    refund = Refund.objects.get(payment=payment)
+    assert refund.reason == "staff" and refund.amount_minor == 900_000
+    wait_for(lambda: Refund.objects.get(pk=refund.pk).status == "succeeded")
+    assert wait_for(lambda: Invoice.objects.filter(refund=refund).exists())

@@ -180,3 +180,15 @@ def test_organisation_form_rejects_bad_country_codes(client, country, catalogue)
     assert response.status_code == 400
     assert not Organisation.objects.exists()
     assert not AuditEntry.objects.filter(action="organisation.created").exists()
+
+
+def test_changing_billing_details_is_audited_with_what_changed(client, organiser):
+    client.force_login(organiser)
+    organisation = organiser.membership.organisation
+    data = {f: getattr(organisation, f) for f in Organisation.BILLING_FIELDS}
+    response = client.post(reverse("webinars:organisation"),
+                           data | {"legal_name": "Acme Campaigns LLC", "vat_id": ""})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="organisation.updated")
+    assert entry.data == {"legal_name": "Acme Campaigns LLC"}
+    assert entry.actor == organiser
