@@ -101,3 +101,17 @@ def funds_deadline_missed(webinar: Webinar) -> None:
         ],
         webinar,
     )
+
+
+def refund_stuck(refund: Refund) -> None:
+    webinar = refund.payment.webinar
+    _send(
+        [settings.FINANCE_EMAIL],
+        f"Refund for {webinar.code} has not reached Stripe",
+        [
+            f"The refund of {format_money(refund.amount_minor, refund.currency)} requested on "
+            f"{refund.created_at:%Y-%m-%d %H:%M} UTC is still not accepted by Stripe.",
+            "It is retried every 10 minutes; check the Stripe status and the worker logs.",
+        ],
+        webinar,
+    )

@@ -282,3 +282,14 @@ def _settle(payment: Payment) -> None:
             else Payment.Status.PARTIALLY_REFUNDED
         )
     payment.save(update_fields=["refunded_minor", "status", "updated_at"])
+
+
+def flag_stuck_refund(refund: Refund) -> None:
+    """Tell finance (once) that a refund has not reached Stripe for a day."""
+    webinar = refund.payment.webinar
+    if webinar.needs_attention and str(refund.code) in webinar.attention_reason:
+        return
+    webinar_services.flag_webinar(
+        webinar, actor=None, reason=f"Refund {refund.code} not accepted by Stripe for a day"
+    )
+    notify.refund_stuck(refund)

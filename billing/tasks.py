@@ -53,3 +53,23 @@ def retry_stuck_events_task() -> int:
     for event_id in ids:
         process_stripe_event_task.delay(event_id=event_id)
     return len(ids)
+
+
+@shared_task(acks_late=True)
+def retry_stuck_refunds_task() -> int:
+    """Beat: refunds recorded but never accepted by Stripe (a long outage outlived the
+    task's retries) are submitted again; after a day they are also flagged to finance."""
+    now = timezone.now()
+    stuck = Refund.objects.filter(
+        status=Refund.Status.REQUESTED,
+        stripe_id__isnull=True,
+        created_at__lt=now - timedelta(minutes=10),
+    )
+    ids = list(stuck.values_list("pk", flat=True)[:200])
+    for refund_id in ids:
+        submit_refund_task.delay(refund_id=refund_id)
+    for refund in stuck.filter(created_at__lt=now - timedelta(days=1)).select_related(
+        "payment__webinar"
+    ):
+        refunds.flag_stuck_refund(refund)
+    return len(ids)

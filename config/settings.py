@@ -134,6 +134,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.retry_stuck_events_task",
         "schedule": timedelta(minutes=5),
     },
+    "retry-stuck-refunds": {
+        "task": "billing.tasks.retry_stuck_refunds_task",
+        "schedule": timedelta(minutes=10),
+    },
     "monthly-accounting-export": {
         "task": "billing.tasks_finance.monthly_export_task",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),

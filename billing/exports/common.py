@@ -86,6 +86,21 @@ LINE_FIELDS = (
 )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> Any:
+    """Organiser-typed text (legal name, PO number, title) must never become a spreadsheet
+    formula in finance's tools: a leading = + - @ TAB or CR is escaped with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _safe_doc(doc: Doc) -> Doc:
+    return doc._replace(buyer={k: safe_text(v) for k, v in (doc.buyer or {}).items()})
+
+
 def _issued(start: date, end: date) -> dict[str, Any]:
     return {"status": Invoice.Status.ISSUED, "issue_date__gte": start, "issue_date__lte": end}
 
@@ -99,7 +114,7 @@ def documents(start: date, end: date) -> Iterator[Doc]:
         .iterator(chunk_size=CHUNK)
     )
     for row in rows:
-        yield Doc._make(row)
+        yield _safe_doc(Doc._make(row))
 
 
 def lines(start: date, end: date) -> Iterator[Line]:
@@ -113,7 +128,8 @@ def lines(start: date, end: date) -> Iterator[Line]:
     )
     width = len(DOC_FIELDS)
     for row in rows:
-        yield Line(Doc._make(row[:width]), *row[width:])
+        line = Line(_safe_doc(Doc._make(row[:width])), *row[width:])
+        yield line._replace(description=safe_text(line.description))
 
 
 def decimal_str(minor: int, *, separator: str = ".") -> str:

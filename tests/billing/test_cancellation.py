@@ -1,4 +1,6 @@
+import contextlib
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core import mail
@@ -139,17 +141,58 @@ def test_cancel_page_previews_the_refund_from_the_configured_policy(
     assert "20+ days before the start, 80% refund" in body
 
 
-def test_event_services_cancellation_refunds_everything(live_stripe, organiser, package_10k,
-                                                        staff, client):
+def test_event_services_cancellation_refunds_everything(
+    live_stripe, organiser, package_10k, staff, client
+):
     from django.urls import reverse
 
     webinar, payment = _paid(organiser, package_10k, live_stripe, days=3)  # policy: 0%
     client.force_login(staff)
-    client.post(reverse("admin:webinars_webinar_changelist"),
-                {"action": "cancel_and_refund", "_selected_action": [webinar.pk]})
+    client.post(
+        reverse("admin:webinars_webinar_changelist"),
+        {"action": "cancel_and_refund", "_selected_action": [webinar.pk]},
+    )
     webinar.refresh_from_db()
     assert webinar.status == "cancelled"
     refund = Refund.objects.get(payment=payment)
     assert refund.reason == "staff" and refund.amount_minor == 900_000
     wait_for(lambda: Refund.objects.get(pk=refund.pk).status == "succeeded")
     assert wait_for(lambda: Invoice.objects.filter(refund=refund).exists())
+
+
+def test_a_refund_stuck_before_stripe_is_retried_and_flagged(
+    manual_stripe, organiser, package_10k, settings, monkeypatch
+):
+    from billing import refunds, tasks
+    from billing.errors import GatewayError
+    from billing.refunds import request_refund
+
+    def worker_submits(refund_id: int) -> None:
+        # One delivery of the task on a worker: an unreachable Stripe leaves it requested.
+        with contextlib.suppress(GatewayError):
+            refunds.submit_refund(Refund.objects.get(pk=refund_id))
+
+    monkeypatch.setattr(tasks, "submit_refund_task", SimpleNamespace(delay=worker_submits))
+
+    webinar = hold(organiser, package_10k)
+    payment = start_checkout(webinar, actor=organiser)
+    manual_stripe.act(payment.checkout_session_id, "pay_card")
+    session = manual_stripe.get(f"/v1/checkout/sessions/{payment.checkout_session_id}")
+    Payment.objects.filter(pk=payment.pk).update(
+        status="succeeded", payment_intent_id=session["payment_intent"]
+    )
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # Stripe unreachable
+    refund = request_refund(
+        Payment.objects.get(pk=payment.pk), amount_minor=100_000, reason="staff", actor=None
+    )
+    refund.refresh_from_db()
+    assert refund.status == "requested" and refund.stripe_id is None
+    Refund.objects.filter(pk=refund.pk).update(created_at=timezone.now() - timedelta(days=2))
+    tasks.retry_stuck_refunds_task()  # still unreachable: flagged, finance told
+    webinar.refresh_from_db()
+    assert webinar.needs_attention
+    assert any("has not reached Stripe" in m.subject for m in mail.outbox)
+    settings.STRIPE_API_BASE = manual_stripe.url  # Stripe is back
+    tasks.retry_stuck_refunds_task()
+    refund.refresh_from_db()
+    assert refund.stripe_id and refund.status == "succeeded"

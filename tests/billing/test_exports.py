@@ -232,3 +232,13 @@ def test_monthly_task_emails_last_month_in_every_format(db, settings):
     assert len(message.attachments) == 4
     start, end = previous_month(timezone.now().date())
     assert str(start) in message.subject and str(end) in message.subject
+
+
+def test_organiser_text_never_becomes_a_spreadsheet_formula():
+    from billing.exports.common import safe_text
+
+    assert safe_text('=HYPERLINK("http://evil.example","x")').startswith("'=")
+    assert safe_text("+1 555") == "'+1 555"
+    assert safe_text("@SUM(A1)") == "'@SUM(A1)"
+    assert safe_text("Acme Inc") == "Acme Inc"
+    assert safe_text(42) == 42

@@ -177,8 +177,9 @@ def test_an_event_stored_while_the_broker_was_down_is_picked_up_by_the_sweeper(
     assert StripeEvent.objects.get().status == "processed"
 
 
-def test_a_hold_cannot_be_stretched_by_checkout_again_and_again(manual_stripe, organiser,
-                                                                package_10k):
+def test_a_hold_cannot_be_stretched_by_checkout_again_and_again(
+    manual_stripe, organiser, package_10k
+):
     from datetime import timedelta
 
     import pytest

@@ -186,8 +186,9 @@ def test_changing_billing_details_is_audited_with_what_changed(client, organiser
     client.force_login(organiser)
     organisation = organiser.membership.organisation
     data = {f: getattr(organisation, f) for f in Organisation.BILLING_FIELDS}
-    response = client.post(reverse("webinars:organisation"),
-                           data | {"legal_name": "Acme Campaigns LLC", "vat_id": ""})
+    response = client.post(
+        reverse("webinars:organisation"), data | {"legal_name": "Acme Campaigns LLC", "vat_id": ""}
+    )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="organisation.updated")
     assert entry.data == {"legal_name": "Acme Campaigns LLC"}
