@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from stdnum.eu import vat as eu_vat
 
+from webinars.countries import EU_MEMBER_STATES, VAT_PREFIXES
+
 DOMESTIC = "domestic"
 REVERSE_CHARGE = "reverse_charge"
 EU_CONSUMER = "eu_consumer"
@@ -31,42 +33,6 @@ EXPORT = "export"
 REVERSE_CHARGE_NOTE = "Reverse charge (VAT reverse charge, Art. 196 Directive 2006/112/EC)"
 EXPORT_NOTE = "Outside the scope of EU VAT"
 NOTES = {REVERSE_CHARGE: REVERSE_CHARGE_NOTE, EXPORT: EXPORT_NOTE}
-
-# The 27 member states by ISO 3166 code. Fixed here rather than derived from VAT_RATES so
-# that a rate missing from the settings never turns an EU buyer into an "export".
-EU_MEMBER_STATES = frozenset(
-    {
-        "AT",
-        "BE",
-        "BG",
-        "HR",
-        "CY",
-        "CZ",
-        "DK",
-        "EE",
-        "FI",
-        "FR",
-        "DE",
-        "GR",
-        "HU",
-        "IE",
-        "IT",
-        "LV",
-        "LT",
-        "LU",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SK",
-        "SI",
-        "ES",
-        "SE",
-    }
-)
-# VAT ids use the ISO code except Greece ("EL").
-VAT_PREFIXES = {"GR": "EL"}
 
 
 @dataclass(frozen=True)

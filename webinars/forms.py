@@ -6,7 +6,15 @@ from zoneinfo import available_timezones
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
+from stdnum.eu import vat as eu_vat
+from stdnum.util import clean
 
+from webinars.countries import (
+    EU_MEMBER_STATES,
+    VAT_PREFIXES,
+    normalise_country,
+    validate_country,
+)
 from webinars.errors import BookingError
 from webinars.models import Organisation, Package, Region, User
 from webinars.rules import AUDIENCE_PRESETS, CUSTOM_PRESET, parse_split
@@ -59,10 +67,33 @@ class OrganisationForm(forms.ModelForm):
         fields = list(Organisation.BILLING_FIELDS)
 
     def clean_country(self) -> str:
-        country = self.cleaned_data["country"].upper()
-        if len(country) != 2 or not country.isalpha():
-            raise forms.ValidationError(_("Use the two-letter ISO country code, e.g. US or DE."))
+        country = normalise_country(self.cleaned_data["country"])
+        validate_country(country)
         return country
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        raw = (data.get("vat_id") or "").strip()
+        country = data.get("country")
+        if raw and country:
+            data["vat_id"] = self._normalise_vat_id(raw, country)
+        return data
+
+    def _normalise_vat_id(self, raw: str, country: str) -> str:
+        """EU VAT ids are stored compact with their country prefix (DE123456789); an
+        invalid one is refused here rather than silently taxed as a consumer later."""
+        compact = clean(raw, " -./,").upper()
+        if country not in EU_MEMBER_STATES:
+            return compact
+        prefix = VAT_PREFIXES.get(country, country)
+        if not compact.startswith(prefix):
+            compact = prefix + compact
+        if not eu_vat.is_valid(compact):
+            self.add_error(
+                "vat_id",
+                _("This is not a valid VAT number for %(country)s.") % {"country": country},
+            )
+        return compact
 
 
 class BookingForm(forms.Form):

@@ -14,6 +14,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from webinars.countries import validate_country
+
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud on the phone
 
 
@@ -127,7 +129,9 @@ class Organisation(models.Model):
     address_line2 = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100)
     postal_code = models.CharField(max_length=20, blank=True)
-    country = models.CharField(max_length=2, help_text=_("ISO 3166-1 alpha-2 code."))
+    country = models.CharField(
+        max_length=2, validators=[validate_country], help_text=_("ISO 3166-1 alpha-2 code.")
+    )
     vat_id = models.CharField(_("VAT / tax id"), max_length=32, blank=True)
     billing_email = models.EmailField()
     po_number = models.CharField(_("PO number"), max_length=64, blank=True)

@@ -193,3 +193,36 @@ def test_changing_billing_details_is_audited_with_what_changed(client, organiser
     entry = AuditEntry.objects.get(action="organisation.updated")
     assert entry.data == {"legal_name": "Acme Campaigns LLC"}
     assert entry.actor == organiser
+
+
+@pytest.mark.parametrize(
+    ("country", "vat_id", "stored_country", "stored_vat", "status"),
+    [
+        ("de", "136 695 976", "DE", "DE136695976", 302),  # prefix added, separators dropped
+        ("EL", "", "GR", "", 302),  # Greece's VAT prefix typed as a country
+        ("DE", "DE123", None, None, 400),  # not a valid German VAT number
+        ("ZZ", "", None, None, 400),  # not a country
+        ("US", "12-3456789", "US", "123456789", 302),  # non-EU tax ids kept, compacted
+    ],
+)
+def test_countries_and_vat_ids_are_validated_and_normalised(
+    client, catalogue, country, vat_id, stored_country, stored_vat, status
+):
+    client.force_login(User.objects.create_user(email="vat@x.example", password="pw-pw-pw-pw"))
+    response = client.post(
+        reverse("webinars:organisation"),
+        {
+            "legal_name": "Vat Test",
+            "address_line1": "a",
+            "city": "b",
+            "country": country,
+            "vat_id": vat_id,
+            "billing_email": "a@b.example",
+        },
+    )
+    assert response.status_code == status
+    organisation = Organisation.objects.filter(legal_name="Vat Test").first()
+    if status == 302:
+        assert (organisation.country, organisation.vat_id) == (stored_country, stored_vat)
+    else:
+        assert organisation is None
