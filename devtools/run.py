@@ -347,7 +347,7 @@ def main() -> int:
         os.environ.setdefault("DJANGO_SECRET_KEY", "local-test-only-not-a-secret")
         return run_command([PY, "-m", "pytest", *extra])
     os.environ.setdefault("DJANGO_SECRET_KEY", "local-bench-only-not-a-secret")
-    scripts = args.scripts or sorted(str(p) for p in (ROOT / "bench").glob("*.py"))
+    scripts = args.scripts or sorted(str(p) for p in (ROOT / "bench").glob("[!_]*.py"))
     status = 0
     for script in scripts:
         log(f"bench: {script}")
