@@ -23,13 +23,9 @@ def _paid(organiser, package, emulator, days: int = 40):
     return webinar, Payment.objects.get(pk=payment.pk)
 
 
-@pytest.mark.parametrize(
-    ("days_before", "percent"),
-    [(45, 100), (30, 100), (29.99, 50), (7, 50), (6.99, 0), (1, 0)],
-)
-def test_refund_quote_at_each_policy_boundary(organiser, package_10k, days_before, percent):
-    webinar = hold(organiser, package_10k, start_local=local_start(days=50))
-    Payment.objects.create(
+def _recorded_payment(webinar) -> Payment:
+    """A succeeded payment as the webhook would have stored it (no Stripe involved)."""
+    return Payment.objects.create(
         webinar=webinar,
         organisation=webinar.organisation,
         currency="USD",
@@ -38,6 +34,15 @@ def test_refund_quote_at_each_policy_boundary(organiser, package_10k, days_befor
         status="succeeded",
         paid_at=timezone.now(),
     )
+
+
+@pytest.mark.parametrize(
+    ("days_before", "percent"),
+    [(45, 100), (30, 100), (29.99, 50), (7, 50), (6.99, 0), (1, 0)],
+)
+def test_refund_quote_at_each_policy_boundary(organiser, package_10k, days_before, percent):
+    webinar = hold(organiser, package_10k, start_local=local_start(days=50))
+    _recorded_payment(webinar)
     now = webinar.start_at - timedelta(days=days_before)
     quote = refund_quote(webinar, now=now)
     assert quote.percent == percent
@@ -46,14 +51,7 @@ def test_refund_quote_at_each_policy_boundary(organiser, package_10k, days_befor
 
 def test_no_refund_once_provisioning_started(organiser, package_10k):
     webinar = hold(organiser, package_10k, start_local=local_start(days=50))
-    Payment.objects.create(
-        webinar=webinar,
-        organisation=webinar.organisation,
-        currency="USD",
-        net_minor=900_000,
-        amount_minor=900_000,
-        status="succeeded",
-    )
+    _recorded_payment(webinar)
     quote = refund_quote(webinar, now=webinar.occupied_from + timedelta(minutes=1))
     assert quote.amount_minor == 0 and "Provisioning" in quote.reason
 
@@ -126,15 +124,7 @@ def test_cancel_page_previews_the_refund_from_the_configured_policy(
 ):
     settings.CANCELLATION_POLICY = [{"min_days": 20, "percent": 80}]
     webinar = hold(organiser, package_10k, start_local=local_start(days=40))
-    Payment.objects.create(
-        webinar=webinar,
-        organisation=webinar.organisation,
-        currency="USD",
-        net_minor=900_000,
-        amount_minor=900_000,
-        status="succeeded",
-        paid_at=timezone.now(),
-    )
+    _recorded_payment(webinar)
     client.force_login(organiser)
     body = client.get(f"/billing/webinars/{webinar.code}/cancel/").content.decode()
     assert "$7,200.00 USD" in body and "(80%)" in body
