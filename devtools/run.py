@@ -11,12 +11,14 @@ in its own process group and is stopped, with its children, on Ctrl-C / SIGTERM.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import pwd
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -67,6 +69,10 @@ class EmbeddedPostgres:
         self.port = port
         self.pgdata = LOCAL / "pgdata"
         self.sockets = LOCAL / "pgsock"
+        if len(str(self.sockets)) > 80:
+            # Unix socket paths are limited to ~107 bytes; deep checkouts use /tmp instead.
+            digest = hashlib.sha256(str(LOCAL).encode()).hexdigest()[:12]
+            self.sockets = Path(tempfile.gettempdir()) / f"megawebinar-pgsock-{digest}"
         self.run_as = None
         self.started = False
         if os.geteuid() == 0:
