@@ -12,7 +12,6 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from billing import invoicing, pdf, refunds, tasks_finance
-from billing.errors import BillingError
 from billing.models import (
     Dispute,
     Invoice,
@@ -23,7 +22,7 @@ from billing.models import (
     StripeCustomer,
     StripeEvent,
 )
-from webinars.admin import ReadOnlyAdmin, WebinarAdmin
+from webinars.admin import ReadOnlyAdmin, ReadOnlyMixin, WebinarAdmin, apply_to_each
 from webinars.models import Webinar
 
 
@@ -36,10 +35,9 @@ def _amount(obj: Any) -> str:
     return pdf.money(obj.amount_minor, obj.currency)
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyMixin, admin.TabularInline):
     model = InvoiceLine
     extra = 0
-    can_delete = False
     fields = readonly_fields = [
         "position",
         "description",
@@ -50,15 +48,6 @@ class InvoiceLineInline(admin.TabularInline):
         "tax_minor",
         "gross_minor",
     ]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Invoice)
@@ -167,13 +156,11 @@ class PaymentAdmin(ReadOnlyAdmin):
         description="Issue the invoice of paid payments (if missing)", permissions=["issue_invoice"]
     )
     def issue_invoices(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
-        for payment in queryset:
-            try:
-                invoice = invoicing.issue_invoice(payment, actor=request.user)
-            except BillingError as exc:
-                messages.error(request, f"{payment.code}: {exc.message}")
-            else:
-                messages.success(request, f"{payment.code}: {invoice.number}")
+        apply_to_each(
+            request,
+            queryset,
+            lambda payment: str(invoicing.issue_invoice(payment, actor=request.user).number),
+        )
 
 
 @admin.register(Refund)
@@ -208,13 +195,11 @@ class RefundAdmin(ReadOnlyAdmin):
         description="Issue credit notes for made refunds (if missing)", permissions=["change"]
     )
     def issue_credit_notes(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
-        for refund in queryset:
-            try:
-                note = invoicing.issue_credit_note(refund, actor=request.user)
-            except BillingError as exc:
-                messages.error(request, f"{refund.code}: {exc.message}")
-            else:
-                messages.success(request, f"{refund.code}: {note.number}")
+        apply_to_each(
+            request,
+            queryset,
+            lambda refund: str(invoicing.issue_credit_note(refund, actor=request.user).number),
+        )
 
 
 @admin.register(Dispute)
@@ -257,18 +242,14 @@ def cancel_and_refund(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Webinar]
 ) -> None:
     """Event Services cancel (our decision): the organiser gets everything back."""
-    for webinar in queryset:
-        try:
-            _, refund = refunds.cancel_webinar(webinar, actor=request.user, by_staff=True)
-        except BillingError as exc:
-            messages.error(request, f"{webinar.code}: {exc.message}")
-        else:
-            amount = (
-                f"refund {refund.amount_minor / 100:,.2f} {refund.currency}"
-                if refund
-                else "nothing to refund"
-            )
-            messages.success(request, f"{webinar.code}: cancelled, {amount}")
+
+    def cancel(webinar: Webinar) -> str:
+        _, refund = refunds.cancel_webinar(webinar, actor=request.user, by_staff=True)
+        if refund is None:
+            return "cancelled, nothing to refund"
+        return f"cancelled, refund {refund.amount_minor / 100:,.2f} {refund.currency}"
+
+    apply_to_each(request, queryset, cancel)
 
 
 # Billing adds its refunding cancel action to the webinars admin (webinars never imports

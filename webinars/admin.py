@@ -1,6 +1,7 @@
 """Event Services' tool for the booking core: catalogue, regions and fleet sizes,
 webinars, the fleet ledger and the audit log (read-only). Writes go through services."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -9,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from webinars import services
-from webinars.errors import BookingError
+from webinars.errors import BookingError, DomainError
 from webinars.models import (
     AuditEntry,
     FleetReservation,
@@ -23,8 +24,8 @@ from webinars.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View-only: rows are written by services, never by hand."""
+class ReadOnlyMixin:
+    """View-only: rows are written by services, never by hand (admins and inlines)."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -34,6 +35,29 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+def apply_to_each(
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    action: Callable[[Any], str],
+    *,
+    label: Callable[[Any], str] = lambda obj: str(obj.code),
+) -> None:
+    """Run one service per selected row for an admin action: a domain error becomes an
+    error message for that row and the others still run; `action` returns the success
+    text."""
+    for obj in queryset:
+        try:
+            done = action(obj)
+        except DomainError as exc:
+            messages.error(request, f"{label(obj)}: {exc.message}")
+        else:
+            messages.success(request, f"{label(obj)}: {done}")
 
 
 @admin.register(User)
@@ -100,26 +124,18 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
 
-class ReservationInline(admin.TabularInline):
+class ReservationInline(ReadOnlyMixin, admin.TabularInline):
     model = FleetReservation
     extra = 0
-    can_delete = False
     readonly_fields = ["region", "nodes", "slot_from", "slot_until", "released_at"]
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class AuditInline(admin.TabularInline):
+class AuditInline(ReadOnlyMixin, admin.TabularInline):
     model = AuditEntry
     extra = 0
-    can_delete = False
     readonly_fields = ["created_at", "actor", "action", "data"]
     fields = readonly_fields
     ordering = ["created_at"]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Webinar)
@@ -154,20 +170,11 @@ class WebinarAdmin(admin.ModelAdmin):
 
     @admin.action(description="Release the hold of selected webinars")
     def expire_selected_holds(self, request: HttpRequest, queryset: QuerySet[Webinar]) -> None:
-        self._apply(
-            request,
-            queryset,
-            lambda w: services.expire_hold(w, actor=request.user, reason="released by staff"),
-        )
+        def release(webinar: Webinar) -> str:
+            services.expire_hold(webinar, actor=request.user, reason="released by staff")
+            return "hold released"
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet[Webinar], action: Any) -> None:
-        for webinar in queryset:
-            try:
-                action(webinar)
-            except BookingError as exc:
-                messages.error(request, f"{webinar.code}: {exc.message}")
-            else:
-                messages.success(request, f"{webinar.code}: done")
+        apply_to_each(request, queryset, release)
 
 
 @admin.register(FleetSlot)
