@@ -160,7 +160,12 @@ def _create_session(
         currency=payment.currency,
         product_name=f"{webinar.package.name}: {webinar.title}",
         reference=webinar.code,
-        metadata={"booking": webinar.code, "payment": str(payment.code)},
+        # The zone lets a hosted page show times as our pages do (the emulator's does).
+        metadata={
+            "booking": webinar.code,
+            "payment": str(payment.code),
+            "time_zone": webinar.time_zone,
+        },
         expires_at=expires_at,
         success_url=site
         + reverse("billing:return", args=[webinar.code])

@@ -21,6 +21,7 @@ from billing.selectors import PAID_STATUSES
 from billing.tax import TaxDecision, compute_amounts, determine_tax, split_gross, tax_note
 from webinars import audit
 from webinars.models import Organisation, User, Webinar
+from webinars.templatetags.money import format_in_zone
 
 INVOICE_SERIES = "INV"
 CREDIT_NOTE_SERIES = "CN"
@@ -45,10 +46,9 @@ def buyer_snapshot(organisation: Organisation) -> dict[str, str]:
 
 def line_description(webinar: Webinar) -> str:
     """What was sold (Art. 226 point 6): the package, the webinar and its local start."""
-    local = webinar.start_at.astimezone(ZoneInfo(webinar.time_zone))
     text = (
         f"{webinar.package.name} — single-use webinar capacity package: {webinar.title}, "
-        f"{local:%Y-%m-%d %H:%M} {webinar.time_zone}"
+        f"{format_in_zone(webinar.start_at, webinar.time_zone)}"
     )
     return text[:DESCRIPTION_MAX]
 
@@ -309,7 +309,7 @@ def deliver_invoice(invoice: Invoice, *, now: datetime | None = None) -> Invoice
         invoice.emailed_at = now or timezone.now()
         invoice.save(update_fields=["emailed_at"])
         audit.record(
-            "invoice.emailed",
+            "invoice.emailed" if invoice.kind == Invoice.Kind.INVOICE else "credit_note.emailed",
             invoice,
             actor=None,
             webinar=invoice.webinar,

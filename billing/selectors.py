@@ -137,3 +137,20 @@ def get_invoice_for_user(user: User, code: str | uuid.UUID) -> Invoice:
         return invoices_for_user(user).get(code=uuid.UUID(str(code)))
     except (ValueError, Invoice.DoesNotExist) as exc:
         raise Http404("No such invoice.") from exc
+
+
+REFUND_IN_FLIGHT = (Refund.Status.REQUESTED, Refund.Status.PENDING)
+
+
+def refund_totals(webinar: Webinar) -> dict[str, int]:
+    """Minor units refunded for a webinar, by state: `in_flight` (asked of Stripe, not
+    settled: the Payment panel polls while it is not 0), `refunded` and `failed`."""
+
+    def total(condition: Q) -> Sum:
+        return Sum("amount_minor", filter=condition, default=0)
+
+    return Refund.objects.filter(payment__webinar=webinar).aggregate(
+        in_flight=total(Q(status__in=REFUND_IN_FLIGHT)),
+        refunded=total(Q(status=Refund.Status.SUCCEEDED)),
+        failed=total(Q(status=Refund.Status.FAILED)),
+    )

@@ -8,23 +8,29 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import checkout, gateway, refunds, webhooks
+from billing import checkout, gateway, refunds, selectors, webhooks
 from billing.errors import BillingError
-from billing.models import Invoice
+from billing.models import Invoice, Payment
 from webinars.models import Webinar
 from webinars.selectors import get_webinar_for_user
 
 
 def webinar_panel(request: HttpRequest, webinar: Webinar) -> str:
-    """The billing panel on the webinar detail page (registered in BillingConfig.ready)."""
+    """The billing panel on the webinar detail page (registered in BillingConfig.ready).
+    While a refund is on its way it polls `billing:panel` and replaces itself, so the
+    credit note appears without a reload; once no refund is in flight it stops."""
     now = timezone.now()
+    refund_totals = selectors.refund_totals(webinar)
     return render_to_string(
         "billing/_webinar_panel.html",
         {
             "webinar": webinar,
             "payment": webinar.payments.order_by("-attempt").first(),
+            "refund_in_flight_minor": refund_totals["in_flight"],
+            "refunded_minor": refund_totals["refunded"],
+            "refund_failed_minor": refund_totals["failed"],
             "invoices": Invoice.objects.filter(
                 webinar=webinar, status=Invoice.Status.ISSUED
             ).order_by("issued_at"),
@@ -35,6 +41,14 @@ def webinar_panel(request: HttpRequest, webinar: Webinar) -> str:
         },
         request=request,
     )
+
+
+@login_required
+@require_GET
+def payment_panel(request: HttpRequest, code: str) -> HttpResponse:
+    """The Payment panel alone, for its own polling while a refund is in flight."""
+    webinar = get_webinar_for_user(request.user, code)
+    return HttpResponse(webinar_panel(request, webinar))
 
 
 @login_required
@@ -54,23 +68,23 @@ def payment_return(request: HttpRequest, code: str) -> HttpResponse:
     """Where Stripe sends the organiser after paying: it only shows status; fulfilment
     comes from the webhook."""
     webinar = get_webinar_for_user(request.user, code)
-    return render(
-        request, "billing/return.html", {"webinar": webinar, "state": _payment_state(webinar)}
-    )
+    return render(request, "billing/return.html", _state_context(webinar))
 
 
 @login_required
+@require_GET
 def payment_status(request: HttpRequest, code: str) -> HttpResponse:
+    """The return page's state fragment, polled by htmx until the state is final."""
     webinar = get_webinar_for_user(request.user, code)
-    return render(
-        request,
-        "billing/_payment_state.html",
-        {"webinar": webinar, "state": _payment_state(webinar)},
-    )
+    return render(request, "billing/_payment_state.html", _state_context(webinar))
 
 
-def _payment_state(webinar: Webinar) -> str:
+def _state_context(webinar: Webinar) -> dict[str, object]:
     payment = webinar.payments.order_by("-attempt").first()
+    return {"webinar": webinar, "payment": payment, "state": _payment_state(webinar, payment)}
+
+
+def _payment_state(webinar: Webinar, payment: Payment | None) -> str:
     if webinar.status == Webinar.Status.CONFIRMED:
         return "confirmed"
     if webinar.status == Webinar.Status.AWAITING_FUNDS:

@@ -246,6 +246,7 @@ def _awaiting_funds(payment: Payment, payment_intent_id: str) -> None:
         webinar_services.mark_awaiting_funds(
             webinar, actor=None, funds_deadline=funds_deadline_for(webinar, timezone.now())
         )
+        transaction.on_commit(lambda: notify.transfer_instructions(payment))
 
 
 def _transfer_failed(payment: Payment, intent: gateway.PaymentIntent | None) -> None:

@@ -13,6 +13,7 @@ from webinars import fleet
 from webinars.errors import BookingError
 from webinars.models import Package, Region
 from webinars.sizing import BASIS_POINTS, ClusterPlan, SizingParams, size_cluster
+from webinars.templatetags.money import format_in_zone
 
 # Audience presets: region code -> share in basis points (10,000 = 100 %).
 AUDIENCE_PRESETS: dict[str, tuple[str, dict[str, int]]] = {
@@ -170,7 +171,7 @@ def build_request(
             "lead_time",
             package=package.name,
             days=package.lead_time_days,
-            earliest=earliest.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
+            earliest=format_in_zone(earliest, zone.key),
         )
     if start_at > now + timedelta(days=settings.BOOKING_HORIZON_DAYS):
         raise BookingError("beyond_horizon", days=settings.BOOKING_HORIZON_DAYS)

@@ -2,12 +2,19 @@
 
 A person clicks through it in `make run`; tests drive the same transitions through
 `/_test/checkout/sessions/{id}/...`. No API key is needed, as on checkout.stripe.com.
+
+Times: an open session shows when it expires. Stripe's own page knows nothing of the
+merchant's time zone, so the app puts the webinar's IANA zone in the session's metadata
+(`time_zone`) and this page shows the expiry in that zone with its abbreviation, as the
+app's pages do ("Fri 15 Jan 2027, 15:31 CET"); without a (known) zone it says UTC.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from localstripe.errors import UserError
@@ -78,6 +85,30 @@ def _success_url(session: CheckoutSession) -> str | None:
     if not session.success_url:
         return None
     return str(session.success_url).replace("{CHECKOUT_SESSION_ID}", session.id)
+
+
+def format_time(timestamp: int, zone_name: str | None) -> str:
+    """A Unix time in `zone_name` (UTC when missing or unknown), with the zone's
+    abbreviation; zones without letters for it show their offset ("UTC+4")."""
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = UTC
+    local = datetime.fromtimestamp(timestamp, tz=UTC).astimezone(zone)
+    abbreviation = local.tzname() or "UTC"
+    if abbreviation[0] in "+-":
+        hours, minutes = abbreviation[1:3].lstrip("0") or "0", abbreviation[3:5]
+        abbreviation = f"UTC{abbreviation[0]}{hours}" + (
+            f":{minutes}" if minutes.strip("0") else ""
+        )
+    return f"{local:%a %d %b %Y, %H:%M} {abbreviation}"
+
+
+def _expiry_html(session: CheckoutSession) -> str:
+    if session.status != "open" or not session.expires_at:
+        return ""
+    when = format_time(session.expires_at, (session.metadata or {}).get("time_zone"))
+    return f'<p class="status" id="expires">Complete this page by {escape(when)}.</p>'
 
 
 def _link(url: str | None, text: str) -> str:
@@ -229,7 +260,8 @@ def render(session: CheckoutSession, error: str | None = None) -> str:
         "stands in for Stripe's hosted Checkout.</div><main>"
         f'<section><p class="muted">Pay</p><p class="total">{amount}</p>'
         f'<ul class="items">{_items_html(session)}</ul>'
-        f'<p class="status">Session <span class="badge">{escape(status)}</span></p></section>'
+        f'<p class="status">Session <span class="badge">{escape(status)}</span></p>'
+        f"{_expiry_html(session)}</section>"
         f"<section>{_body_html(session, error)}</section></main></body></html>"
     )
 

@@ -1,2 +1,73 @@
-# The billing fixtures (emulator delivering webhooks to the live server) serve here too.
-from tests.billing.conftest import live_stripe, stripe_live  # noqa: F401
+"""Fixtures of the browser journeys: the billing fixtures (the emulator delivering signed
+webhooks to the live server, Celery eager) and, for the moments a page must wait for the
+background, a real Celery worker started when the test asks for it."""
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection
+
+from config.celery import app as celery_app
+from tests.billing.conftest import SECRET, live_stripe, stripe_live  # noqa: F401
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return (
+        f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+
+
+@pytest.fixture
+def start_worker(live_stripe, live_server, tmp_path) -> Iterator[Callable[[], None]]:  # noqa: F811
+    """Call it to start a real Celery worker on the test database, the emulator and the
+    live server. Until then, with eager tasks switched off, queued tasks wait in Redis as
+    they do behind a busy worker, so a page can be seen while something is in flight."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=_database_url(),
+            STRIPE_SECRET_KEY="sk_test_emulator",
+            STRIPE_WEBHOOK_SECRET=SECRET,
+            STRIPE_API_BASE=live_stripe.url,
+            SITE_URL=live_server.url,
+            MEDIA_ROOT=str(tmp_path / "media"),
+            EMAIL_URL="dummymail://",
+            CELERY_TASK_ALWAYS_EAGER="false",
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-l",
+                    "WARNING",
+                    "-P",
+                    "solo",
+                    "-Q",
+                    "celery",
+                    "--without-heartbeat",
+                    "--without-mingle",
+                    "--without-gossip",
+                ],
+                env=env,
+                start_new_session=True,
+            )
+        )
+
+    # Nothing left over from an earlier run may reach this test's worker.
+    celery_app.control.purge()
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=30)
+    celery_app.control.purge()

@@ -1,13 +1,19 @@
 """An organiser books and pays in a real browser (Debian's Chromium driven by Playwright):
 live quote over htmx, hold with countdown, the emulator's hosted Checkout page, and the
-return page that turns "confirmed" by itself once the webhook is processed."""
+pages that wait and update by themselves: the return page turning "Confirmed" once the
+card payment's or the bank transfer's webhook is processed, and the Payment panel showing
+a refund in progress and then its credit note. Waits are on text with timeouts, never
+sleeps; a marker on `window` proves the page was not reloaded."""
 
 import shutil
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from billing.models import Payment, Refund
+from config.celery import app as celery_app
 from webinars.models import Webinar
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -15,10 +21,11 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
+PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
-def page(live_server, monkeypatch):
+def browser(live_server, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop on this thread; the ORM calls in the test
@@ -36,28 +43,73 @@ def page(live_server, monkeypatch):
                 "--no-first-run",
             ],
         )
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        yield page
+        context = browser.new_context()
+        context.set_default_timeout(20_000)
+        yield context
         browser.close()
 
 
-def test_organiser_books_and_pays_by_card_in_a_browser(
-    page, live_server, live_stripe, organiser, catalogue
-):
-    page.goto(f"{live_server.url}/accounts/login/")
+@pytest.fixture
+def page(browser):
+    return browser.new_page()
+
+
+def shown(moment, zone: str) -> str:
+    """A time as people must see it: local time in the webinar's zone and its abbreviation."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+
+
+def mark_page(page) -> None:
+    page.evaluate("window.__notReloaded = true")
+
+
+def assert_not_reloaded(page) -> None:
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+
+
+def log_in(page, base: str, organiser) -> None:
+    page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", organiser.email)
-    page.fill("#id_password", "correct-horse-battery")
+    page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    page.goto(f"{live_server.url}/webinars/new/?package=1m")
-    start = (timezone.now() + timedelta(days=30)).strftime("%Y-%m-%dT17:00")
-    page.fill("#id_title", "Browser launch")
-    page.select_option("#id_package", "1m")
-    page.select_option("#id_audience", "global")
+
+
+def book(page, base: str, *, title: str, package: str, audience: str, zone: str = "") -> None:
+    page.goto(f"{base}/webinars/new/?package={package}")
+    # 40 days ahead: a full refund under the default cancellation policy.
+    start = (timezone.now() + timedelta(days=40)).strftime("%Y-%m-%dT17:00")
+    page.fill("#id_title", title)
+    page.select_option("#id_package", package)
+    page.select_option("#id_audience", audience)
+    if zone:
+        page.select_option("#id_timezone", zone)
     page.fill("#id_start", start)
     page.dispatch_event("#id_start", "change")
     page.wait_for_selector("#availability")
     assert "Available" in page.inner_text("#availability")
+
+
+def fill_billing_details(page) -> None:
+    """Billing details as a buyer types them on the hosted page (prefilled ones are kept)."""
+    for field, value in {
+        "address_line1": "350 Fifth Avenue",
+        "address_city": "New York",
+        "address_postal_code": "10118",
+        "address_country": "US",
+    }.items():
+        if not page.input_value(f"input[name={field}]"):
+            page.fill(f"input[name={field}]", value)
+
+
+def test_organiser_books_pays_by_card_then_cancels_in_a_browser(
+    page, live_server, live_stripe, start_worker, organiser, catalogue
+):
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    log_in(page, base, organiser)
+    book(page, base, title="Browser launch", package="1m", audience="global")
     assert "1,074" in page.inner_text("#quote")
 
     page.click("button[name=hold]")
@@ -69,17 +121,68 @@ def test_organiser_books_and_pays_by_card_in_a_browser(
     page.click("#pay")
     page.wait_for_url(f"{live_stripe.url}/checkout/pay/**")
     assert "$100,000.00" in page.content()
-    # Billing details as a buyer types them (prefilled fields are kept).
-    for field, value in {
-        "address_line1": "350 Fifth Avenue",
-        "address_city": "New York",
-        "address_postal_code": "10118",
-        "address_country": "US",
-    }.items():
-        if not page.input_value(f"input[name={field}]"):
-            page.fill(f"input[name={field}]", value)
+    fill_billing_details(page)
     page.click("text=Pay by card ·")
-    page.wait_for_url(f"{live_server.url}/billing/webinars/{webinar.code}/return/**")
+    page.wait_for_url(f"{base}/billing/webinars/{webinar.code}/return/**")
     page.wait_for_selector("text=Confirmed!", timeout=30_000)
+    webinar.refresh_from_db()
+    assert webinar.status == "confirmed"
+
+    # Cancel with the worker busy elsewhere: the refund waits in the queue, as it may.
+    page.click("text=Back to the booking")
+    page.click("text=Cancel booking…")
+    celery_app.conf.task_always_eager = False
+    page.click("text=Cancel the booking")
+    panel = page.locator("#billing-panel")
+    expect(panel).to_contain_text("Refund of $100,000.00 USD in progress")
+    assert "CN-" not in panel.inner_text()
+    mark_page(page)
+
+    start_worker()
+    expect(panel).to_contain_text("CN-", timeout=90_000)
+    expect(panel).to_contain_text("Refunded $100,000.00 USD")
+    expect(panel).not_to_contain_text("in progress")
+    assert_not_reloaded(page)
+    refund = Refund.objects.get(payment__webinar=webinar)
+    assert refund.status == "succeeded"
+
+
+def test_bank_transfer_return_page_turns_confirmed_by_itself(
+    browser, page, live_server, live_stripe, organiser, catalogue
+):
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    zone = "Europe/Paris"
+    log_in(page, base, organiser)
+    book(page, base, title="Transfer launch", package="10k", audience="europe", zone=zone)
+    page.click("button[name=hold]")
+    page.wait_for_selector("#countdown")
+    webinar = Webinar.objects.get(title="Transfer launch")
+
+    page.click("#pay")
+    page.wait_for_url(f"{live_stripe.url}/checkout/pay/**")
+    payment = Payment.objects.get(webinar=webinar)
+    # The hosted page shows its expiry in the webinar's zone too.
+    expect(page.locator("#expires")).to_contain_text(shown(payment.expires_at, zone))
+    fill_billing_details(page)
+    page.click("text=Pay by bank transfer")
+    expect(page.locator("body")).to_contain_text("Bank transfer instructions")
+    page.click("text=Return to merchant")
+    page.wait_for_url(f"{base}/billing/webinars/{webinar.code}/return/**")
+
+    state = page.locator("#payment-state")
+    expect(state).to_contain_text("Waiting for your bank transfer", timeout=30_000)
+    webinar.refresh_from_db()
+    assert webinar.status == "awaiting_funds"
+    expect(page.locator("#funds-deadline")).to_have_text(shown(webinar.funds_deadline, zone))
+    mark_page(page)
+
+    # The buyer's bank pays, in another tab: the return page must notice by itself.
+    bank = browser.new_page()
+    bank.goto(payment.checkout_url)
+    bank.click("text=Funds received")
+    expect(state).to_contain_text("Confirmed!", timeout=60_000)
+    assert_not_reloaded(page)
     webinar.refresh_from_db()
     assert webinar.status == "confirmed"

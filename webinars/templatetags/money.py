@@ -1,6 +1,6 @@
 """Display helpers: money from minor units, staff roles, times in a webinar's zone."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import template
@@ -41,11 +41,35 @@ def staff_roles(roles: dict[str, int]) -> str:
     return ", ".join(parts)
 
 
-@register.filter
-def in_zone(moment: datetime | None, zone: str) -> str:
+def zone_abbreviation(moment: datetime) -> str:
+    """The zone's abbreviation at that moment ("CET", "EDT"). Zones that have no letters
+    for it (tzdata writes "+04", "-03") are shown as an offset from UTC ("UTC+4")."""
+    name = moment.tzname() or ""
+    if name and name[0] not in "+-":
+        return name
+    offset = moment.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    hours, rest = divmod(int(abs(offset).total_seconds()) // 60, 60)
+    if not hours and not rest:
+        return "UTC"
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_in_zone(moment: datetime | None, zone: str) -> str:
+    """The one way times are shown to people (pages, emails, invoices): in the webinar's
+    zone with the zone's abbreviation, e.g. "Fri 15 Jan 2027, 15:00 CET". Times are aware
+    UTC in the database; a naive one is read as UTC rather than as the server's zone."""
     if moment is None:
         return ""
-    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M %Z")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%a %d %b %Y, %H:%M} {zone_abbreviation(local)}"
+
+
+@register.filter
+def in_zone(moment: datetime | None, zone: str) -> str:
+    return format_in_zone(moment, zone)
 
 
 @register.filter
@@ -62,6 +86,22 @@ ACTION_LABELS = {
     "webinar.expired": "Hold released",
     "webinar.cancelled": "Booking cancelled",
     "webinar.flagged": "Flagged for our team",
+    "webinar.hold_extended": "Hold extended while you pay",
+    "payment.checkout_started": "Checkout opened",
+    "payment.awaiting_funds": "Bank transfer chosen",
+    "payment.succeeded": "Payment received",
+    "payment.failed": "Payment failed",
+    "payment.expired": "Checkout expired",
+    "payment.disputed": "Payment disputed",
+    "refund.requested": "Refund requested",
+    "refund.pending": "Refund in progress",
+    "refund.succeeded": "Refund completed",
+    "refund.failed": "Refund failed",
+    "refund.canceled": "Refund cancelled",
+    "invoice.issued": "Invoice issued",
+    "invoice.emailed": "Invoice emailed",
+    "credit_note.issued": "Credit note issued",
+    "credit_note.emailed": "Credit note emailed",
 }
 
 
