@@ -114,3 +114,28 @@ def test_my_webinars_lists_upcoming_soonest_first_then_past_most_recent_first(
     assert titles(upcoming) == [sooner.title, later.title]
     # A cancelled booking will not happen: it is listed with the past ones.
     assert titles(past) == ["Dropped", "Recent", "Old"]
+
+
+def test_odd_values_in_the_booking_link_are_shown_not_trusted(client, organiser, catalogue):
+    client.force_login(organiser)
+    response = client.get(
+        reverse("webinars:book"),
+        {
+            "package": "nope\x00",
+            "start": "9999-99-99T99:99",
+            "timezone": '"><script>alert(1)</script>',
+            "duration_minutes": "x",
+            "audience": "mars",
+            "share_us-east": "abc",
+            "unknown": "ignored",
+        },
+    )
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    quote = client.post(
+        reverse("webinars:quote"),
+        {"package": "10k", "start": "9999-99-99T99:99", "timezone": "UTC", "audience": "mars"},
+    )
+    assert quote.status_code == 200
+    assert re.search(r'<button[^>]*name="hold"', quote.content.decode())
+    assert not Webinar.objects.exists()
