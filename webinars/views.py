@@ -147,7 +147,9 @@ def _book_context(form: BookingForm) -> dict[str, object]:
 def quote(request: HttpRequest) -> HttpResponse:
     """The live quote fragment (htmx): price and VAT for the organisation, availability,
     alternatives as links that fill the form, the cancellation policy, the cluster; and,
-    out of band, the hold button, disabled with the reason when the time cannot be booked."""
+    out of band, the hold button, disabled with the reason when the time cannot be booked.
+    It needs a login, like the form it serves (anonymous quotes are the throttled API's);
+    a signed-in user without an organisation is a visitor to VAT: net, "excl. VAT"."""
     form = BookingForm(request.POST)
     context: dict[str, object] = {"form": form}
     if form.is_valid():
