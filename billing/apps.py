@@ -6,9 +6,11 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
+        from billing.quote_tax import estimate_for_quote
         from billing.receivers import on_booking_expired
         from billing.views import webinar_panel
-        from webinars import panels, signals
+        from webinars import panels, signals, tax_estimates
 
         panels.register(webinar_panel)
+        tax_estimates.register(estimate_for_quote)
         signals.booking_expired.connect(on_booking_expired, dispatch_uid="billing-expired")

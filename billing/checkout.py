@@ -17,7 +17,7 @@ from billing import gateway
 from billing.errors import BillingError
 from billing.models import Payment, StripeCustomer
 from billing.tax import compute_amounts, determine_tax
-from webinars import audit
+from webinars import audit, cancellation
 from webinars.models import AuditEntry, Organisation, User, Webinar
 
 S = Webinar.Status
@@ -159,6 +159,7 @@ def _create_session(
         amount=payment.amount_minor,
         currency=payment.currency,
         product_name=f"{webinar.package.name}: {webinar.title}",
+        product_description=cancellation.policy_text(),
         reference=webinar.code,
         # The zone lets a hosted page show times as our pages do (the emulator's does).
         metadata={

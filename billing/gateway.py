@@ -131,6 +131,7 @@ def create_checkout_session(
     amount: int,
     currency: str,
     product_name: str,
+    product_description: str = "",
     reference: str,
     metadata: dict[str, str],
     expires_at: datetime,
@@ -149,7 +150,9 @@ def create_checkout_session(
                 "price_data": {
                     "currency": currency.lower(),
                     "unit_amount": amount,
-                    "product_data": {"name": product_name},
+                    # Shown under the name on the hosted page (the cancellation policy).
+                    "product_data": {"name": product_name}
+                    | ({"description": product_description} if product_description else {}),
                 },
             }
         ],

@@ -9,7 +9,6 @@ finance (flag + email + audit), never retried silently.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -18,7 +17,7 @@ from billing import gateway, notify
 from billing.errors import BillingError
 from billing.invoicing import issue_credit_note
 from billing.models import Payment, Refund
-from webinars import audit
+from webinars import audit, cancellation
 from webinars import services as webinar_services
 from webinars.models import User, Webinar
 
@@ -49,31 +48,20 @@ def in_flight_minor(payment: Payment) -> int:
 
 
 def refund_quote(webinar: Webinar, *, now: datetime | None = None) -> RefundQuote:
-    """What cancelling now would refund. Policy (CANCELLATION_POLICY): the first rule whose
-    `min_days` before the start is met gives the percentage; under the last threshold, or
-    once provisioning has started (the warm-up window has begun), nothing."""
+    """What cancelling now would refund: the cancellation policy's percentage
+    (`webinars.cancellation`, its one home) of the gross paid, capped by what is still
+    refundable."""
     now = now or timezone.now()
     payment = paid_payment(webinar)
     currency = payment.currency if payment else webinar.currency
     if payment is None:
         return RefundQuote(0, 0, currency, "Nothing has been paid, so nothing is refunded.")
-    if now >= webinar.occupied_from:
-        return RefundQuote(0, 0, currency, "Provisioning of your relay cluster has started.")
-    days = (webinar.start_at - now).total_seconds() / 86400
-    for rule in sorted(settings.CANCELLATION_POLICY, key=lambda r: -r["min_days"]):
-        if days >= rule["min_days"]:
-            amount = min(
-                payment.amount_minor * int(rule["percent"]) // 100,
-                payment.amount_minor - in_flight_minor(payment),
-            )
-            return RefundQuote(
-                int(rule["percent"]),
-                amount,
-                currency,
-                f"{rule['percent']}% refund: {rule['min_days']}+ days before start.",
-            )
-    lowest = min(r["min_days"] for r in settings.CANCELLATION_POLICY)
-    return RefundQuote(0, 0, currency, f"No refund less than {lowest} days before the start.")
+    term = cancellation.refund_term(webinar, now=now)
+    amount = min(
+        payment.amount_minor * term.percent // 100,
+        payment.amount_minor - in_flight_minor(payment),
+    )
+    return RefundQuote(term.percent, max(amount, 0), currency, term.reason)
 
 
 def _staff_quote(webinar: Webinar) -> RefundQuote:

@@ -1,6 +1,5 @@
 """Organiser payment pages and the Stripe webhook endpoint (thin adapters)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -109,18 +108,12 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
             return render(
                 request,
                 "billing/cancel.html",
-                {"webinar": webinar, "quote": quote, "policy": _policy()},
+                {"webinar": webinar, "quote": quote},
                 status=exc.http_status,
             )
         messages.success(request, "Your booking is cancelled.")
         return redirect("webinars:detail", code=webinar.code)
-    return render(
-        request, "billing/cancel.html", {"webinar": webinar, "quote": quote, "policy": _policy()}
-    )
-
-
-def _policy() -> list[dict[str, int]]:
-    return sorted(settings.CANCELLATION_POLICY, key=lambda rule: -rule["min_days"])
+    return render(request, "billing/cancel.html", {"webinar": webinar, "quote": quote})
 
 
 @csrf_exempt

@@ -108,7 +108,23 @@ class BookingForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
-    timezone = forms.ChoiceField(choices=timezone_choices, initial="America/New_York")
+    # A text box with a <datalist>: the browser filters the ~600 zones as one types
+    # ("paris", "new_york"); the choices still decide what is accepted.
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=timezone_choices,
+        initial="America/New_York",
+        widget=forms.TextInput(
+            attrs={"list": "timezone-options", "autocomplete": "off", "spellcheck": "false"}
+        ),
+        error_messages={
+            "required": _("Choose a time zone from the list (an IANA name such as Europe/Paris)."),
+            "invalid_choice": _(
+                "Choose a time zone from the list (an IANA name such as Europe/Paris); "
+                "“%(value)s” is not one."
+            ),
+        },
+    )
     duration_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, initial=90)
     audience = forms.ChoiceField(
         choices=[(k, v[0]) for k, v in AUDIENCE_PRESETS.items()]

@@ -10,10 +10,11 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from webinars import fleet
+from webinars import fleet, tax_estimates
 from webinars.models import AuditEntry, Organisation, Package, User, Webinar
 from webinars.rules import BookingRequest
 from webinars.sizing import ClusterPlan
+from webinars.tax_estimates import TaxEstimate
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Quote:
     available: bool
     full_regions: list[str] = field(default_factory=list)
     alternatives: list[datetime] = field(default_factory=list)
+    # VAT for the organisation asking; None for a visitor (the price is then net).
+    tax: TaxEstimate | None = None
 
     @property
     def price_minor(self) -> int:
@@ -48,10 +51,15 @@ class Quote:
         }
 
 
-def quote_webinar(request: BookingRequest, *, now: datetime | None = None) -> Quote:
-    """Price, cluster and availability for a validated request; when the fleet is full at
-    that time, up to three nearest start times that work (ALTERNATIVE_SEARCH_DAYS either
-    side, 15-minute steps, never before the package's lead time)."""
+def quote_webinar(
+    request: BookingRequest,
+    *,
+    now: datetime | None = None,
+    organisation: Organisation | None = None,
+) -> Quote:
+    """Price, cluster and availability for a validated request, with the VAT treatment for
+    `organisation` when one is given; when the fleet is full at that time, the nearest
+    start times that work on both sides of it (see `nearest_alternatives`)."""
     plan = request.plan()
     need = request.slot_need(plan)
     free = fleet.free_nodes(need.region_ids, need.slot_from, need.slot_until)
@@ -65,7 +73,15 @@ def quote_webinar(request: BookingRequest, *, now: datetime | None = None) -> Qu
             )
         }
     )
-    quote = Quote(request=request, plan=plan, available=not full, full_regions=full)
+    quote = Quote(
+        request=request,
+        plan=plan,
+        available=not full,
+        full_regions=full,
+        tax=tax_estimates.estimate(
+            organisation, request.package.price_minor, request.package.currency
+        ),
+    )
     if full:
         quote.alternatives = nearest_alternatives(request, need, now=now)
     return quote
@@ -77,8 +93,18 @@ def _slots(slot_from: datetime, slot_until: datetime) -> list[datetime]:
 
 
 def nearest_alternatives(
-    request: BookingRequest, need: fleet.SlotNeed, *, now: datetime | None = None, count: int = 3
+    request: BookingRequest,
+    need: fleet.SlotNeed,
+    *,
+    now: datetime | None = None,
+    per_side: int = 2,
 ) -> list[datetime]:
+    """Start times that work, nearest first on each side of the requested one: up to
+    `per_side` earlier and `per_side` later (when one side has fewer, the other fills in),
+    in chronological order. Candidates step by 15 minutes within ALTERNATIVE_SEARCH_DAYS,
+    never before the package's lead time nor beyond the booking horizon. An organiser who
+    asked for 15:00 usually can move either way; offering only later times (or only
+    earlier ones) would hide half of the options."""
     now = now or timezone.now()
     days = timedelta(days=settings.ALTERNATIVE_SEARCH_DAYS)
     window = need.slot_until - need.slot_from
@@ -104,21 +130,30 @@ def nearest_alternatives(
     width = int(window / fleet.SLOT)
     earliest = max(now + timedelta(days=request.package.lead_time_days), now)
     latest = now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
-    found: list[datetime] = []
     steps = int(days / fleet.SLOT)
-    for distance in range(1, steps + 1):
-        for sign in (-1, 1):
+    total = 2 * per_side
+
+    def works(start: datetime) -> bool:
+        if not earliest <= start <= latest:
+            return False
+        first = int((fleet.floor_slot(start + lead) - search_from) / fleet.SLOT)
+        i = bisect_left(bad, first)
+        return not (i < len(bad) and bad[i] < first + width)
+
+    def side(sign: int) -> list[datetime]:
+        found: list[datetime] = []
+        for distance in range(1, steps + 1):
             start = request.start_at + sign * distance * fleet.SLOT
-            if not earliest <= start <= latest:
-                continue
-            first = int((fleet.floor_slot(start + lead) - search_from) / fleet.SLOT)
-            i = bisect_left(bad, first)
-            if i < len(bad) and bad[i] < first + width:
-                continue
-            found.append(start)
-            if len(found) == count:
-                return found
-    return found
+            if works(start):
+                found.append(start)
+                if len(found) == total:
+                    break
+        return found
+
+    earlier, later = side(-1), side(1)
+    take_earlier = max(per_side, total - len(later))
+    chosen = earlier[:take_earlier] + later[: total - min(len(earlier), take_earlier)]
+    return sorted(chosen)
 
 
 def webinars_for_user(user: User) -> QuerySet[Webinar]:
@@ -131,6 +166,29 @@ def webinars_for_user(user: User) -> QuerySet[Webinar]:
         .select_related("package")
         .order_by("-start_at")
     )
+
+
+@dataclass
+class Dashboard:
+    upcoming: list[Webinar]
+    past: list[Webinar]
+
+
+def dashboard_for_user(user: User, *, now: datetime | None = None) -> Dashboard:
+    """ "My webinars" in two groups. Upcoming: bookings that will still happen (held,
+    awaiting funds, confirmed or live) and have not ended, soonest first. Past: everything
+    else, most recent start first; a cancelled or expired booking is listed there even if
+    its date is ahead, because it will not take place."""
+    now = now or timezone.now()
+    upcoming: list[Webinar] = []
+    past: list[Webinar] = []
+    for webinar in webinars_for_user(user):  # most recent start first
+        if webinar.status in Webinar.HOLDING_STATUSES and webinar.end_at > now:
+            upcoming.append(webinar)
+        else:
+            past.append(webinar)
+    upcoming.reverse()
+    return Dashboard(upcoming=upcoming, past=past)
 
 
 def organisation_for_user(user: User) -> Organisation | None:

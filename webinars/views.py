@@ -4,19 +4,24 @@ Thin adapters: forms validate input, services write, selectors read, domain erro
 messages next to the form (400) or a conflict message (409).
 """
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from webinars import panels, selectors, services
+from webinars import geography, panels, selectors, services
 from webinars.errors import BookingError
 from webinars.forms import BookingForm, OrganisationForm, SignupForm
 from webinars.models import Organisation
-from webinars.rules import AUDIENCE_PRESETS, build_request
+from webinars.rules import AUDIENCE_PRESETS, BookingRequest, build_request
 
 
 def pricing(request: HttpRequest) -> HttpResponse:
@@ -77,7 +82,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "webinars/dashboard.html",
         {
             "organisation": selectors.organisation_for_user(request.user),
-            "webinars": selectors.webinars_for_user(request.user),
+            "dashboard": selectors.dashboard_for_user(request.user),
         },
     )
 
@@ -89,7 +94,7 @@ def book(request: HttpRequest) -> HttpResponse:
     if organisation is None:
         messages.info(request, "Add your organisation's billing details first.")
         return redirect("webinars:organisation")
-    form = BookingForm(request.POST or None, initial=_initial(request))
+    form = BookingForm(request.POST or None, initial=_initial(request, organisation))
     if request.method == "POST" and form.is_valid():
         if not form.cleaned_data.get("title"):
             form.add_error("title", "Give the webinar a title.")
@@ -111,28 +116,92 @@ def book(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _initial(request: HttpRequest) -> dict[str, str]:
-    package = request.GET.get("package", "10k")
-    return {"package": package}
+def _initial(request: HttpRequest, organisation: Organisation) -> dict[str, str]:
+    """Where the form starts: the organisation's main time zone and audience (from its
+    country), then whatever the link carried (a package from the pricing page, or every
+    field from an alternative start time). Initial values are only shown; the form checks
+    them when submitted."""
+    initial = {"package": "10k"}
+    zone = geography.main_time_zone(organisation.country)
+    if zone:
+        initial["timezone"] = zone
+    initial["audience"] = geography.audience_preset(organisation.country)
+    fields = set(BookingForm.base_fields) | {
+        name for name in request.GET if name.startswith("share_")
+    }
+    initial |= {name: value for name, value in request.GET.items() if name in fields}
+    return initial
 
 
 def _book_context(form: BookingForm) -> dict[str, object]:
-    return {"form": form, "quote": None, "presets": AUDIENCE_PRESETS}
+    return {
+        "form": form,
+        "quote": None,
+        "presets": AUDIENCE_PRESETS,
+        "timezones": [value for value, _label in form.fields["timezone"].choices],
+    }
 
 
 @login_required
 @require_POST
 def quote(request: HttpRequest) -> HttpResponse:
-    """The live quote fragment (htmx): price, cluster, availability, alternatives."""
+    """The live quote fragment (htmx): price and VAT for the organisation, availability,
+    alternatives as links that fill the form, the cancellation policy, the cluster; and,
+    out of band, the hold button, disabled with the reason when the time cannot be booked.
+    It needs a login, like the form it serves (anonymous quotes are the throttled API's);
+    a signed-in user without an organisation is a visitor to VAT: net, "excl. VAT"."""
     form = BookingForm(request.POST)
     context: dict[str, object] = {"form": form}
     if form.is_valid():
         try:
             booking_request = build_request(**form.booking_kwargs())
-            context["quote"] = selectors.quote_webinar(booking_request)
         except BookingError as exc:
             context["error"] = exc.message
+            context["blocked"] = exc.message
+        else:
+            quote = selectors.quote_webinar(
+                booking_request, organisation=selectors.organisation_for_user(request.user)
+            )
+            context["quote"] = quote
+            context["search_days"] = settings.ALTERNATIVE_SEARCH_DAYS
+            context["alternatives"] = [
+                _alternative(request, start, booking_request) for start in quote.alternatives
+            ]
+            if not quote.available:
+                regions = ", ".join(quote.full_regions)
+                context["blocked"] = (
+                    f"This time is fully booked in {regions}: pick one of the other start "
+                    "times or another date."
+                )
     return render(request, "webinars/_quote.html", context)
+
+
+def _alternative(request: HttpRequest, start: datetime, asked: BookingRequest) -> dict[str, object]:
+    """An alternative start as the form's local value, how far it is from the time asked
+    for, and a link to the form filled with it (the page's script fills the form in place
+    instead; the link works without JavaScript)."""
+    local = start.astimezone(ZoneInfo(asked.timezone)).strftime("%Y-%m-%dT%H:%M")
+    params = request.POST.copy()
+    for name in ("csrfmiddlewaretoken", "hold"):
+        params.pop(name, None)
+    params["start"] = local
+    return {
+        "start_at": start,
+        "local": local,
+        "url": f"{reverse('webinars:book')}?{params.urlencode()}",
+        "offset": _offset(start - asked.start_at),
+    }
+
+
+def _offset(delta: timedelta) -> str:
+    """'2 h 15 min earlier', '1 day 3 h later'."""
+    minutes = int(abs(delta.total_seconds()) // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    parts += [f"{hours} h"] if hours else []
+    parts += [f"{minutes} min"] if minutes else []
+    return " ".join(parts) + (" earlier" if delta < timedelta(0) else " later")
 
 
 @login_required

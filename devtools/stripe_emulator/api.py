@@ -71,7 +71,7 @@ async def list_sessions(request: web.Request) -> web.Response:
 
 async def list_line_items(request: web.Request) -> web.Response:
     session = checkout.get_session(request.match_info["id"])
-    return json_response(session._line_items_list())
+    return json_response(session._line_items_list(expand=pop_expand(read_query(request))))
 
 
 async def expire_session(request: web.Request) -> web.Response:

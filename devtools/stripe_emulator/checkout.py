@@ -88,10 +88,10 @@ class CheckoutSession(StripeObject):
         self._payment_intent_data: dict[str, Any] = params["payment_intent_data"]
         self._customer_update: dict[str, Any] = params["customer_update"]
 
-    def _line_items_list(self) -> dict[str, Any]:
+    def _line_items_list(self, expand: list[str] | None = None) -> dict[str, Any]:
         return {
             "object": "list",
-            "data": [dict(item) for item in self._line_items],
+            "data": [_export_item(item, expand or []) for item in self._line_items],
             "has_more": False,
             "url": f"/v1/checkout/sessions/{self.id}/line_items",
         }
@@ -103,13 +103,33 @@ class CheckoutSession(StripeObject):
             head, _, rest = path.partition(".")
             sub_expand = [rest] if rest else None
             if head == "line_items":
-                obj["line_items"] = self._line_items_list()
+                obj["line_items"] = self._line_items_list(expand=sub_expand)
             elif head == "payment_intent" and self.payment_intent:
                 pi = PaymentIntent._api_retrieve(self.payment_intent)
                 obj["payment_intent"] = pi._export(expand=sub_expand)
             elif head == "customer" and self.customer:
                 obj["customer"] = Customer._api_retrieve(self.customer)._export(expand=sub_expand)
         return obj
+
+
+def _export_item(item: dict[str, Any], expand: list[str]) -> dict[str, Any]:
+    exported = {key: value for key, value in item.items() if not key.startswith("_")}
+    if "data.price.product" in expand:
+        product = item["_product"]
+        price = dict(exported["price"])
+        price["product"] = {
+            "id": price["product"],
+            "object": "product",
+            "active": True,
+            "created": price["created"],
+            "description": product["description"],
+            "images": [],
+            "livemode": False,
+            "metadata": {},
+            "name": product["name"],
+        }
+        exported["price"] = price
+    return exported
 
 
 # --- creation -------------------------------------------------------------------------------
@@ -212,6 +232,12 @@ def _parse_line_items(value: Any) -> tuple[list[dict[str, Any]], str, int]:
                 param=f"{prefix}[price_data][product_data][name]",
                 code="parameter_missing",
             )
+        description = product_data.get("description")
+        if description is not None and not isinstance(description, str):
+            raise invalid(
+                "Invalid string: product_data[description].",
+                param=f"{prefix}[price_data][product_data][description]",
+            )
         amount = unit_amount * quantity
         total += amount
         parsed.append(
@@ -243,6 +269,9 @@ def _parse_line_items(value: Any) -> tuple[list[dict[str, Any]], str, int]:
                     "unit_amount": unit_amount,
                     "unit_amount_decimal": str(unit_amount),
                 },
+                # Not exported: the product behind the price, for `data.price.product`
+                # expansion and the hosted page (where Stripe shows its description).
+                "_product": {"name": name, "description": description or None},
             }
         )
     assert currency is not None

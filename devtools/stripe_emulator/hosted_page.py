@@ -121,8 +121,10 @@ def _items_html(session: CheckoutSession) -> str:
     rows = []
     for item in session._line_items:
         quantity = f" x {item['quantity']}" if item["quantity"] > 1 else ""
+        about = item["_product"]["description"]
+        detail = f'<br><small class="muted">{escape(about)}</small>' if about else ""
         rows.append(
-            f"<li><span>{escape(item['description'])}{quantity}</span>"
+            f"<li><span>{escape(item['description'])}{quantity}{detail}</span>"
             f"<span>{escape(format_amount(item['amount_total'], item['currency']))}</span></li>"
         )
     return "".join(rows)

@@ -128,7 +128,7 @@ def test_cancel_page_previews_the_refund_from_the_configured_policy(
     client.force_login(organiser)
     body = client.get(f"/billing/webinars/{webinar.code}/cancel/").content.decode()
     assert "$7,200.00 USD" in body and "(80%)" in body
-    assert "20+ days before the start, 80% refund" in body
+    assert "80% refund when cancelled 20+ days before the start" in body
 
 
 def test_event_services_cancellation_refunds_everything(

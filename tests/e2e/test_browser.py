@@ -83,7 +83,7 @@ def book(page, base: str, *, title: str, package: str, audience: str, zone: str 
     page.select_option("#id_package", package)
     page.select_option("#id_audience", audience)
     if zone:
-        page.select_option("#id_timezone", zone)
+        page.fill("#id_timezone", zone)
     page.fill("#id_start", start)
     page.dispatch_event("#id_start", "change")
     page.wait_for_selector("#availability")

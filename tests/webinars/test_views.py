@@ -105,7 +105,9 @@ def test_live_quote_shows_price_cluster_and_availability(client, organiser, cata
     assert "1,074" in body
 
 
-def test_live_quote_offers_three_nearest_start_times_when_full(client, organiser, package_10k):
+def test_live_quote_offers_the_two_nearest_start_times_either_side_when_full(
+    client, organiser, package_10k
+):
     Region.objects.filter(code="us-east").update(fleet_size=13)
     hold(organiser, package_10k, start_local=local_start(days=20, hour=15))
     client.force_login(organiser)
@@ -116,7 +118,14 @@ def test_live_quote_offers_three_nearest_start_times_when_full(client, organiser
     alternatives = re.findall(
         r"<li>(.*?)</li>", body.split('id="alternatives"')[1].split("</ul>")[0]
     )
-    assert len(alternatives) == 3
+    # The webinar at 15:00 occupies 14:00-17:00: 12:00 and 11:45 work, then 18:00, 18:15.
+    assert [re.search(r"\d\d:\d\d [A-Z]+</a>", a).group(0)[:5] for a in alternatives] == [
+        "11:45",
+        "12:00",
+        "18:00",
+        "18:15",
+    ]
+    assert "3 h earlier" in alternatives[1] and "3 h later" in alternatives[2]
 
 
 def test_quote_explains_bad_input(client, organiser, catalogue):

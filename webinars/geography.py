@@ -1,0 +1,100 @@
+"""Where an organisation is, as the booking form's starting point: the main time zone of
+its country and the audience preset of its part of the world.
+
+Time zones come from the IANA database's `zone.tab` (country code -> zones), the copy
+shipped in the `tzdata` package (a dependency, so every install has the same data), else
+the system's (`zoneinfo.TZPATH`). Python's `zoneinfo` has no country map of its own. For a
+country with several zones, `zone.tab` lists them roughly from east to west, not by
+population, so the first one is wrong for a few large countries (Canada would start in
+St John's, Brazil in Noronha); `MAIN_ZONES` names the zone most people there use.
+"""
+
+import importlib.resources
+import zoneinfo
+from functools import cache
+from pathlib import Path
+
+from webinars.countries import EU_MEMBER_STATES
+
+MAIN_ZONES = {
+    "AU": "Australia/Sydney",
+    "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto",
+    "RU": "Europe/Moscow",
+    "UA": "Europe/Kyiv",
+    "UZ": "Asia/Tashkent",
+}
+
+SOUTH_AMERICA = frozenset(
+    "AR BO BR CL CO EC FK GF GS GY PE PY SR UY VE".split()  # noqa: SIM905
+)
+# Zone-name areas (the part before "/") and the preset whose regions serve them best.
+# Africa and the Atlantic islands are closest to the European regions.
+AREA_PRESETS = {
+    "America": "north-america",
+    "Europe": "europe",
+    "Africa": "europe",
+    "Atlantic": "europe",
+    "Asia": "asia-pacific",
+    "Australia": "asia-pacific",
+    "Pacific": "asia-pacific",
+    "Indian": "asia-pacific",
+}
+PRESET_OVERRIDES = {"BM": "north-america"}  # Bermuda's zone is Atlantic/Bermuda
+DEFAULT_PRESET = "global"
+
+
+def _zone_tab_text() -> str:
+    try:
+        return (
+            importlib.resources.files("tzdata")
+            .joinpath("zoneinfo", "zone.tab")
+            .read_text(encoding="utf-8")
+        )
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    for directory in zoneinfo.TZPATH:
+        path = Path(directory) / "zone.tab"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
+
+
+@cache
+def country_zones() -> dict[str, str]:
+    """Country code -> its main time zone."""
+    zones: dict[str, str] = {}
+    for line in _zone_tab_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        columns = line.split("\t")
+        if len(columns) >= 3:
+            zones.setdefault(columns[0], columns[2])
+    return zones | MAIN_ZONES
+
+
+def main_time_zone(country: str) -> str | None:
+    """The time zone most of `country` lives in, if it is one this Python knows."""
+    zone = country_zones().get(country.upper())
+    if zone is None:
+        return None
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+    return zone
+
+
+def audience_preset(country: str) -> str:
+    """The audience preset for an organisation in `country`: EU member states -> europe,
+    South America -> south-america, otherwise by the area of its main zone (the rest of
+    the Americas -> north-america, Asia and Oceania -> asia-pacific); global if unknown."""
+    country = country.upper()
+    if country in PRESET_OVERRIDES:
+        return PRESET_OVERRIDES[country]
+    if country in EU_MEMBER_STATES:
+        return "europe"
+    if country in SOUTH_AMERICA:
+        return "south-america"
+    area = (country_zones().get(country) or "").split("/")[0]
+    return AREA_PRESETS.get(area, DEFAULT_PRESET)
