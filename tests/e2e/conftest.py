@@ -3,6 +3,7 @@ webhooks to the live server, Celery eager) and, for the moments a page must wait
 background, a real Celery worker started when the test asks for it."""
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -12,6 +13,8 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from tests.billing.conftest import SECRET, live_stripe, stripe_live  # noqa: F401
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _database_url() -> str:
@@ -71,3 +74,33 @@ def start_worker(live_stripe, live_server, tmp_path) -> Iterator[Callable[[], No
         proc.terminate()
         proc.wait(timeout=30)
     celery_app.control.purge()
+
+
+@pytest.fixture
+def browser(live_server, monkeypatch):
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; the ORM calls in the test
+    # are still plain synchronous code (Django's documented escape hatch for this case).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context()
+        context.set_default_timeout(20_000)
+        yield context
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    return browser.new_page()

@@ -5,7 +5,6 @@ card payment's or the bank transfer's webhook is processed, and the Payment pane
 a refund in progress and then its credit note. Waits are on text with timeouts, never
 sleeps; a marker on `window` proves the page was not reloaded."""
 
-import shutil
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,44 +13,14 @@ from django.utils import timezone
 
 from billing.models import Payment, Refund
 from config.celery import app as celery_app
+from tests.e2e.conftest import CHROMIUM
 from webinars.models import Webinar
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
 PASSWORD = "correct-horse-battery"
-
-
-@pytest.fixture
-def browser(live_server, monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop on this thread; the ORM calls in the test
-    # are still plain synchronous code (Django's documented escape hatch for this case).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        context = browser.new_context()
-        context.set_default_timeout(20_000)
-        yield context
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    return browser.new_page()
 
 
 def shown(moment, zone: str) -> str:

@@ -2,12 +2,12 @@
 reason, and choosing an alternative start fills the form in place and quotes again."""
 
 from tests.conftest import hold, local_start
-from tests.e2e.test_browser import page, pytestmark  # noqa: F401 - shared fixture and marks
+from tests.e2e.test_browser import pytestmark  # noqa: F401 - the same marks
 from webinars.models import Region
 
 
 def test_choosing_an_alternative_start_fills_the_form_and_enables_continue(
-    page,  # noqa: F811
+    page,
     live_server,
     organiser,
     package_10k,
