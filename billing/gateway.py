@@ -6,10 +6,11 @@ creates a second customer, session or refund.
 """
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 import stripe
 from django.conf import settings
@@ -281,23 +282,103 @@ def dispute_from_event(payload: dict[str, Any]) -> DisputeRecord:
     )
 
 
+# The event columns we fill (`billing_stripeevent.event_id` and `.type`).
+EVENT_ID_MAX = 128
+EVENT_TYPE_MAX = 64
+# Stripe objects nest a handful of levels (event > data > object > details > card ...);
+# anything far deeper is not an event, and parsing it further would only cost stack.
+EVENT_MAX_DEPTH = 32
+# 9999-12-31T23:59:59Z: the last second a datetime can hold.
+EVENT_MAX_CREATED = 253_402_300_799
+
+
 def verify_event(payload: bytes, signature: str) -> dict[str, Any]:
-    """Check the Stripe-Signature header against the raw body; return the event dict."""
+    """Check the Stripe-Signature header against the raw body; return the event dict.
+
+    Refused (WebhookSignatureError, a 400) and never stored: a signature that does not
+    match, is older than STRIPE_WEBHOOK_TOLERANCE_SECONDS or dated further than that in
+    the future (a replay window must not open forwards), and a correctly signed body that
+    is not shaped like a Stripe event (see `_check_event_shape`)."""
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not configured.")
+    tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
     try:
         stripe.WebhookSignature.verify_header(
-            payload.decode("utf-8"),
-            signature,
-            settings.STRIPE_WEBHOOK_SECRET,
-            settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+            payload.decode("utf-8"), signature, settings.STRIPE_WEBHOOK_SECRET, tolerance
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
         raise WebhookSignatureError(f"Invalid signature: {exc}") from exc
+    # The SDK refuses only old timestamps; one from the future is refused the same way.
+    if _signature_timestamp(signature) > time.time() + tolerance:
+        raise WebhookSignatureError("Invalid signature: timestamp outside the tolerance zone.")
     try:
         event = json.loads(payload)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise WebhookSignatureError("The body is not JSON.") from exc
-    if not isinstance(event, dict) or "id" not in event or "type" not in event:
-        raise WebhookSignatureError("The body is not a Stripe event.")
+    _check_event_shape(event)
     return event
+
+
+def _signature_timestamp(header: str) -> int:
+    """`t=` of a Stripe-Signature header the SDK has already accepted."""
+    for item in header.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    raise WebhookSignatureError("Invalid signature: no timestamp.")
+
+
+def _check_event_shape(event: Any) -> None:
+    """A Stripe event: an object with a string `id` and `type` (printable ASCII, within
+    our column sizes), an integer `created` and an object `data.object`, nested no deeper than
+    EVENT_MAX_DEPTH. (Whether the object has the `id` processing needs depends on the
+    type; `billing.webhooks.receive_event` checks that for the types it handles.)"""
+
+    def refuse(reason: str) -> NoReturn:
+        raise WebhookSignatureError(f"The body is not a Stripe event: {reason}.")
+
+    if not isinstance(event, dict):
+        refuse("not an object")
+    for key, limit in (("id", EVENT_ID_MAX), ("type", EVENT_TYPE_MAX)):
+        value = event.get(key)
+        if not _is_token(value, limit):
+            refuse(f"`{key}` must be 1 to {limit} printable ASCII characters")
+    created = event.get("created")
+    if type(created) is not int or not 0 <= created <= EVENT_MAX_CREATED:
+        refuse("`created` must be a Unix timestamp")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        refuse("`data.object` must be an object")
+    if _depth(event) > EVENT_MAX_DEPTH:
+        refuse(f"nested deeper than {EVENT_MAX_DEPTH} levels")
+
+
+def is_stripe_id(value: Any) -> bool:
+    """An id we can store and fetch by (Stripe ids are short printable ASCII)."""
+    return _is_token(value, EVENT_ID_MAX)
+
+
+def _is_token(value: Any, limit: int) -> bool:
+    """Stripe ids and event types: printable ASCII (so never a NUL), 1 to `limit` long."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= limit
+        and value.isascii()
+        and value.isprintable()
+    )
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if deepest > EVENT_MAX_DEPTH:
+                return deepest
+            stack.extend((child, level + 1) for child in item)
+    return deepest
