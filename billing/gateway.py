@@ -49,6 +49,9 @@ class PaymentIntent:
     charge_id: str
     amount: int
     currency: str
+    # What paid: the charge's `payment_method_details.type` ("card", "customer_balance"
+    # for a bank transfer, ...); empty while nothing has been charged.
+    method_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -211,16 +214,25 @@ def expire_checkout_session(session_id: str) -> CheckoutSession:
 
 
 def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntent:
-    data = _d(_call(client().v1.payment_intents.retrieve, payment_intent_id))
+    # The charge is expanded: its payment_method_details say how the buyer paid.
+    data = _d(
+        _call(
+            client().v1.payment_intents.retrieve,
+            payment_intent_id,
+            params={"expand": ["latest_charge"]},
+        )
+    )
     charge = data.get("latest_charge") or ""
     if not charge and (data.get("charges") or {}).get("data"):
         charge = data["charges"]["data"][0]  # older API shape (localstripe)
+    details = _d(charge).get("payment_method_details") if not isinstance(charge, str) else None
     return PaymentIntent(
         id=data["id"],
         status=data.get("status") or "",
         charge_id=_id(charge),
         amount=int(data.get("amount") or 0),
         currency=(data.get("currency") or "").upper(),
+        method_type=str((details or {}).get("type") or ""),
     )
 
 

@@ -218,10 +218,17 @@ def _checkout(payload: dict[str, Any], fetched: Fetched) -> None:
         _awaiting_funds(payment, session.payment_intent_id)
 
 
+# Stripe's payment_method_details.type -> how the organiser paid.
+METHODS = {"card": Payment.Method.CARD, "customer_balance": Payment.Method.BANK_TRANSFER}
+
+
 def _paid(payment: Payment, intent: gateway.PaymentIntent) -> None:
     if payment.status not in (P.OPEN, P.AWAITING_FUNDS, P.EXPIRED, P.FAILED):
         return  # already recorded: a repeated or out-of-order event
     payment.status = P.SUCCEEDED
+    # A method Stripe names but we do not list keeps what we knew (bank transfer, if the
+    # transfer was chosen first) rather than guessing.
+    payment.method = METHODS.get(intent.method_type, payment.method)
     payment.payment_intent_id = intent.id
     payment.charge_id = intent.charge_id
     payment.paid_at = timezone.now()
@@ -245,14 +252,22 @@ def _paid(payment: Payment, intent: gateway.PaymentIntent) -> None:
             pass  # capacity gone, or too close to the start to revive: refunded below
     payment.late = not confirmed
     payment.save(
-        update_fields=["status", "payment_intent_id", "charge_id", "paid_at", "late", "updated_at"]
+        update_fields=[
+            "status",
+            "method",
+            "payment_intent_id",
+            "charge_id",
+            "paid_at",
+            "late",
+            "updated_at",
+        ]
     )
     audit.record(
         "payment.succeeded",
         payment,
         actor=None,
         webinar=webinar,
-        data={"payment_intent": intent.id, "late": payment.late},
+        data={"payment_intent": intent.id, "late": payment.late, "method": payment.method},
     )
     if confirmed:
         issue_invoice(payment, actor=None)
