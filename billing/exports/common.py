@@ -24,8 +24,8 @@ class Doc(NamedTuple):
     kind: str
     number: str
     issue_date: date
-    supply_date: date
-    due_date: date
+    supply_date: date | None  # none on a credit note for a cancelled webinar
+    due_date: date | None  # none on credit notes
     currency: str
     tax_treatment: str
     tax_rate_bp: int

@@ -179,7 +179,7 @@ def _booking(doc: Doc, *, receivable: str, tax_keys: dict[str, str]) -> list[obj
         "Belegdatum": doc.issue_date.strftime("%d%m"),
         "Belegfeld 1": Text(doc.number[:36]),
         "Buchungstext": Text(text[:60]),
-        "Leistungsdatum": doc.supply_date.strftime("%d%m%Y"),
+        "Leistungsdatum": doc.supply_date.strftime("%d%m%Y") if doc.supply_date else "",
         "Land": Text(doc.buyer.get("country", "")),
         "Festschreibung": 0,
     }
