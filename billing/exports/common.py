@@ -117,6 +117,12 @@ def documents(start: date, end: date) -> Iterator[Doc]:
         yield _safe_doc(Doc._make(row))
 
 
+def currencies(start: date, end: date) -> list[str]:
+    """The currencies of the documents issued in [start, end], sorted."""
+    found = Invoice.objects.filter(**_issued(start, end)).values_list("currency", flat=True)
+    return sorted({code.upper() for code in found.distinct()})
+
+
 def lines(start: date, end: date) -> Iterator[Line]:
     """The lines of the same documents, in the same order, with their document."""
     doc_fields = tuple(f"invoice__{name}" for name in DOC_FIELDS)
