@@ -16,6 +16,7 @@ import stripe
 from django.conf import settings
 
 from billing.errors import BillingError, GatewayError
+from webinars.countries import EU_MEMBER_STATES
 
 
 class CustomerMissingError(GatewayError):
@@ -118,15 +119,89 @@ def _id(value: Any) -> str:
     return str(_d(value).get("id", ""))
 
 
+ADDRESS_KEYS = ("line1", "line2", "city", "postal_code", "country")
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    """What the Stripe Customer of an organisation carries, so Checkout never asks again:
+    name, billing email, address (ADDRESS_KEYS) and, when there is one, a tax id."""
+
+    name: str
+    email: str
+    address: dict[str, str]
+    tax_id: tuple[str, str] | None = None  # (Stripe tax id type, value)
+
+
+def tax_id_for(country: str, vat_id: str) -> tuple[str, str] | None:
+    """The Stripe tax id of a buyer: an EU VAT id (format and checksum checked when the
+    organisation saved it) as `eu_vat`. Other countries' ids are not sent: Stripe checks
+    each type's format, and an id we cannot check ourselves must not block a payment
+    (invoices carry it anyway, from the organisation)."""
+    if vat_id and country.upper() in EU_MEMBER_STATES:
+        return ("eu_vat", vat_id)
+    return None
+
+
 def create_customer(
-    *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
+    *, details: CustomerDetails, metadata: dict[str, str], idempotency_key: str
 ) -> str:
+    params: dict[str, Any] = {
+        "email": details.email,
+        "name": details.name,
+        "address": {key: value for key, value in details.address.items() if value},
+        "metadata": metadata,
+    }
+    if details.tax_id:
+        params["tax_id_data"] = [{"type": details.tax_id[0], "value": details.tax_id[1]}]
     customer = _call(
         client().v1.customers.create,
-        params={"email": email, "name": name, "metadata": metadata},
+        params=params,
         options={"idempotency_key": idempotency_key},
     )
     return str(customer.id)
+
+
+def sync_customer(customer_id: str, details: CustomerDetails, *, idempotency_key: str) -> None:
+    """Make an existing Customer carry `details`, changing only what differs.
+
+    Raises CustomerMissingError when Stripe no longer has it. Updates set values, so
+    they are idempotent by nature and use the SDK's own key; a tax id is created with
+    `idempotency_key` (plus its value) and only when missing, so a retry adds no second."""
+    try:
+        data = _d(client().v1.customers.retrieve(customer_id))
+        tax_ids = _d(client().v1.customers.tax_ids.list(customer_id)).get("data") or []
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            raise CustomerMissingError(str(exc.user_message or exc)) from exc
+        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+    except stripe.StripeError as exc:
+        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+    if data.get("deleted"):
+        raise CustomerMissingError(f"Stripe customer {customer_id} was deleted.")
+    stored = data.get("address") or {}
+    changes: dict[str, Any] = {}
+    if {key: stored.get(key) or "" for key in ADDRESS_KEYS} != details.address:
+        changes["address"] = details.address  # "" clears a part Stripe still has
+    if (data.get("name") or "") != details.name:
+        changes["name"] = details.name
+    if (data.get("email") or "") != details.email:
+        changes["email"] = details.email
+    if changes:
+        _call(client().v1.customers.update, customer_id, params=changes)
+    present = False
+    for item in map(_d, tax_ids):
+        if details.tax_id == (item.get("type"), item.get("value")):
+            present = True
+        else:
+            _call(client().v1.customers.tax_ids.delete, customer_id, item["id"])
+    if details.tax_id and not present:
+        _call(
+            client().v1.customers.tax_ids.create,
+            customer_id,
+            params={"type": details.tax_id[0], "value": details.tax_id[1]},
+            options={"idempotency_key": f"{idempotency_key}:{details.tax_id[1]}"},
+        )
 
 
 def create_checkout_session(
@@ -162,9 +237,13 @@ def create_checkout_session(
         "expires_at": int(expires_at.timestamp()),
         "success_url": success_url,
         "cancel_url": cancel_url,
-        "billing_address_collection": "required",
-        "tax_id_collection": {"enabled": True},
-        "customer_update": {"address": "auto", "name": "auto"},
+        # The Customer carries the organisation's address and VAT id (sync_customer), so
+        # Checkout asks only what the payment method itself needs, collects no tax id
+        # (the amount and the invoice follow the organisation's profile, so one typed
+        # here would change neither) and never overwrites the Customer with what the
+        # buyer types (a card's postcode is not the organisation's address).
+        "billing_address_collection": "auto",
+        "customer_update": {"address": "never", "name": "never"},
         "payment_method_types": ["card"],
     }
     if bank_transfer:
