@@ -72,7 +72,9 @@ class InvoiceAdmin(ReadOnlyAdmin):
     ]
     date_hierarchy = "issue_date"
     list_select_related = ["webinar"]
-    readonly_fields = [*_fields(Invoice), "pdf_link"]
+    # The stored file is shown through `pdf_link` (a checked view), never as a media URL.
+    exclude = ["pdf"]
+    readonly_fields = [*(name for name in _fields(Invoice) if name != "pdf"), "pdf_link"]
     inlines = [InvoiceLineInline]
     actions = ["deliver"]
 

@@ -49,13 +49,33 @@ def bank_transfer_available(webinar: Webinar, now: datetime) -> bool:
     return funds_deadline_for(webinar, now) >= now + timedelta(days=1)
 
 
-def _ensure_customer(organisation: Organisation, *, generation: int = 0) -> str:
+def customer_details(organisation: Organisation) -> gateway.CustomerDetails:
+    """What the organisation's Stripe Customer carries: its billing details as they are now."""
+    return gateway.CustomerDetails(
+        name=organisation.legal_name,
+        email=organisation.billing_email,
+        address={
+            "line1": organisation.address_line1,
+            "line2": organisation.address_line2,
+            "city": organisation.city,
+            "postal_code": organisation.postal_code,
+            "country": organisation.country,
+        },
+        tax_id=gateway.tax_id_for(organisation.country, organisation.vat_id),
+    )
+
+
+def _ensure_customer(organisation: Organisation, *, generation: int, key: str) -> str:
+    """The organisation's Stripe Customer, created on its first checkout and brought up to
+    date with its billing details before every new session, so Checkout never asks for
+    the address or VAT id again (see gateway.create_checkout_session)."""
+    details = customer_details(organisation)
     existing = StripeCustomer.objects.filter(organisation=organisation).first()
     if existing:
+        gateway.sync_customer(existing.stripe_id, details, idempotency_key=f"tax-id:{key}")
         return existing.stripe_id
     stripe_id = gateway.create_customer(
-        email=organisation.billing_email,
-        name=organisation.legal_name,
+        details=details,
         metadata={"organisation": str(organisation.code)},
         idempotency_key=f"customer:{organisation.code}:{generation}",
     )
@@ -155,7 +175,9 @@ def _create_session(
     site = settings.SITE_URL
     suffix = f":{generation}" if generation else ""
     return gateway.create_checkout_session(
-        customer_id=_ensure_customer(webinar.organisation, generation=generation),
+        customer_id=_ensure_customer(
+            webinar.organisation, generation=generation, key=f"{payment.code}{suffix}"
+        ),
         amount=payment.amount_minor,
         currency=payment.currency,
         product_name=f"{webinar.package.name}: {webinar.title}",

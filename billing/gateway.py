@@ -6,15 +6,17 @@ creates a second customer, session or refund.
 """
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 import stripe
 from django.conf import settings
 
 from billing.errors import BillingError, GatewayError
+from webinars.countries import EU_MEMBER_STATES
 
 
 class CustomerMissingError(GatewayError):
@@ -48,6 +50,9 @@ class PaymentIntent:
     charge_id: str
     amount: int
     currency: str
+    # What paid: the charge's `payment_method_details.type` ("card", "customer_balance"
+    # for a bank transfer, ...); empty while nothing has been charged.
+    method_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,15 +119,89 @@ def _id(value: Any) -> str:
     return str(_d(value).get("id", ""))
 
 
+ADDRESS_KEYS = ("line1", "line2", "city", "postal_code", "country")
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    """What the Stripe Customer of an organisation carries, so Checkout never asks again:
+    name, billing email, address (ADDRESS_KEYS) and, when there is one, a tax id."""
+
+    name: str
+    email: str
+    address: dict[str, str]
+    tax_id: tuple[str, str] | None = None  # (Stripe tax id type, value)
+
+
+def tax_id_for(country: str, vat_id: str) -> tuple[str, str] | None:
+    """The Stripe tax id of a buyer: an EU VAT id (format and checksum checked when the
+    organisation saved it) as `eu_vat`. Other countries' ids are not sent: Stripe checks
+    each type's format, and an id we cannot check ourselves must not block a payment
+    (invoices carry it anyway, from the organisation)."""
+    if vat_id and country.upper() in EU_MEMBER_STATES:
+        return ("eu_vat", vat_id)
+    return None
+
+
 def create_customer(
-    *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
+    *, details: CustomerDetails, metadata: dict[str, str], idempotency_key: str
 ) -> str:
+    params: dict[str, Any] = {
+        "email": details.email,
+        "name": details.name,
+        "address": {key: value for key, value in details.address.items() if value},
+        "metadata": metadata,
+    }
+    if details.tax_id:
+        params["tax_id_data"] = [{"type": details.tax_id[0], "value": details.tax_id[1]}]
     customer = _call(
         client().v1.customers.create,
-        params={"email": email, "name": name, "metadata": metadata},
+        params=params,
         options={"idempotency_key": idempotency_key},
     )
     return str(customer.id)
+
+
+def sync_customer(customer_id: str, details: CustomerDetails, *, idempotency_key: str) -> None:
+    """Make an existing Customer carry `details`, changing only what differs.
+
+    Raises CustomerMissingError when Stripe no longer has it. Updates set values, so
+    they are idempotent by nature and use the SDK's own key; a tax id is created with
+    `idempotency_key` (plus its value) and only when missing, so a retry adds no second."""
+    try:
+        data = _d(client().v1.customers.retrieve(customer_id))
+        tax_ids = _d(client().v1.customers.tax_ids.list(customer_id)).get("data") or []
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            raise CustomerMissingError(str(exc.user_message or exc)) from exc
+        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+    except stripe.StripeError as exc:
+        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+    if data.get("deleted"):
+        raise CustomerMissingError(f"Stripe customer {customer_id} was deleted.")
+    stored = data.get("address") or {}
+    changes: dict[str, Any] = {}
+    if {key: stored.get(key) or "" for key in ADDRESS_KEYS} != details.address:
+        changes["address"] = details.address  # "" clears a part Stripe still has
+    if (data.get("name") or "") != details.name:
+        changes["name"] = details.name
+    if (data.get("email") or "") != details.email:
+        changes["email"] = details.email
+    if changes:
+        _call(client().v1.customers.update, customer_id, params=changes)
+    present = False
+    for item in map(_d, tax_ids):
+        if details.tax_id == (item.get("type"), item.get("value")):
+            present = True
+        else:
+            _call(client().v1.customers.tax_ids.delete, customer_id, item["id"])
+    if details.tax_id and not present:
+        _call(
+            client().v1.customers.tax_ids.create,
+            customer_id,
+            params={"type": details.tax_id[0], "value": details.tax_id[1]},
+            options={"idempotency_key": f"{idempotency_key}:{details.tax_id[1]}"},
+        )
 
 
 def create_checkout_session(
@@ -161,9 +240,13 @@ def create_checkout_session(
         "expires_at": int(expires_at.timestamp()),
         "success_url": success_url,
         "cancel_url": cancel_url,
-        "billing_address_collection": "required",
-        "tax_id_collection": {"enabled": True},
-        "customer_update": {"address": "auto", "name": "auto"},
+        # The Customer carries the organisation's address and VAT id (sync_customer), so
+        # Checkout asks only what the payment method itself needs, collects no tax id
+        # (the amount and the invoice follow the organisation's profile, so one typed
+        # here would change neither) and never overwrites the Customer with what the
+        # buyer types (a card's postcode is not the organisation's address).
+        "billing_address_collection": "auto",
+        "customer_update": {"address": "never", "name": "never"},
         "payment_method_types": ["card"],
     }
     if bank_transfer:
@@ -213,16 +296,25 @@ def expire_checkout_session(session_id: str) -> CheckoutSession:
 
 
 def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntent:
-    data = _d(_call(client().v1.payment_intents.retrieve, payment_intent_id))
+    # The charge is expanded: its payment_method_details say how the buyer paid.
+    data = _d(
+        _call(
+            client().v1.payment_intents.retrieve,
+            payment_intent_id,
+            params={"expand": ["latest_charge"]},
+        )
+    )
     charge = data.get("latest_charge") or ""
     if not charge and (data.get("charges") or {}).get("data"):
         charge = data["charges"]["data"][0]  # older API shape (localstripe)
+    details = _d(charge).get("payment_method_details") if not isinstance(charge, str) else None
     return PaymentIntent(
         id=data["id"],
         status=data.get("status") or "",
         charge_id=_id(charge),
         amount=int(data.get("amount") or 0),
         currency=(data.get("currency") or "").upper(),
+        method_type=str((details or {}).get("type") or ""),
     )
 
 
@@ -284,23 +376,103 @@ def dispute_from_event(payload: dict[str, Any]) -> DisputeRecord:
     )
 
 
+# The event columns we fill (`billing_stripeevent.event_id` and `.type`).
+EVENT_ID_MAX = 128
+EVENT_TYPE_MAX = 64
+# Stripe objects nest a handful of levels (event > data > object > details > card ...);
+# anything far deeper is not an event, and parsing it further would only cost stack.
+EVENT_MAX_DEPTH = 32
+# 9999-12-31T23:59:59Z: the last second a datetime can hold.
+EVENT_MAX_CREATED = 253_402_300_799
+
+
 def verify_event(payload: bytes, signature: str) -> dict[str, Any]:
-    """Check the Stripe-Signature header against the raw body; return the event dict."""
+    """Check the Stripe-Signature header against the raw body; return the event dict.
+
+    Refused (WebhookSignatureError, a 400) and never stored: a signature that does not
+    match, is older than STRIPE_WEBHOOK_TOLERANCE_SECONDS or dated further than that in
+    the future (a replay window must not open forwards), and a correctly signed body that
+    is not shaped like a Stripe event (see `_check_event_shape`)."""
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not configured.")
+    tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
     try:
         stripe.WebhookSignature.verify_header(
-            payload.decode("utf-8"),
-            signature,
-            settings.STRIPE_WEBHOOK_SECRET,
-            settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+            payload.decode("utf-8"), signature, settings.STRIPE_WEBHOOK_SECRET, tolerance
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
         raise WebhookSignatureError(f"Invalid signature: {exc}") from exc
+    # The SDK refuses only old timestamps; one from the future is refused the same way.
+    if _signature_timestamp(signature) > time.time() + tolerance:
+        raise WebhookSignatureError("Invalid signature: timestamp outside the tolerance zone.")
     try:
         event = json.loads(payload)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise WebhookSignatureError("The body is not JSON.") from exc
-    if not isinstance(event, dict) or "id" not in event or "type" not in event:
-        raise WebhookSignatureError("The body is not a Stripe event.")
+    _check_event_shape(event)
     return event
+
+
+def _signature_timestamp(header: str) -> int:
+    """`t=` of a Stripe-Signature header the SDK has already accepted."""
+    for item in header.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    raise WebhookSignatureError("Invalid signature: no timestamp.")
+
+
+def _check_event_shape(event: Any) -> None:
+    """A Stripe event: an object with a string `id` and `type` (printable ASCII, within
+    our column sizes), an integer `created` and an object `data.object`, nested no deeper than
+    EVENT_MAX_DEPTH. (Whether the object has the `id` processing needs depends on the
+    type; `billing.webhooks.receive_event` checks that for the types it handles.)"""
+
+    def refuse(reason: str) -> NoReturn:
+        raise WebhookSignatureError(f"The body is not a Stripe event: {reason}.")
+
+    if not isinstance(event, dict):
+        refuse("not an object")
+    for key, limit in (("id", EVENT_ID_MAX), ("type", EVENT_TYPE_MAX)):
+        value = event.get(key)
+        if not _is_token(value, limit):
+            refuse(f"`{key}` must be 1 to {limit} printable ASCII characters")
+    created = event.get("created")
+    if type(created) is not int or not 0 <= created <= EVENT_MAX_CREATED:
+        refuse("`created` must be a Unix timestamp")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        refuse("`data.object` must be an object")
+    if _depth(event) > EVENT_MAX_DEPTH:
+        refuse(f"nested deeper than {EVENT_MAX_DEPTH} levels")
+
+
+def is_stripe_id(value: Any) -> bool:
+    """An id we can store and fetch by (Stripe ids are short printable ASCII)."""
+    return _is_token(value, EVENT_ID_MAX)
+
+
+def _is_token(value: Any, limit: int) -> bool:
+    """Stripe ids and event types: printable ASCII (so never a NUL), 1 to `limit` long."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= limit
+        and value.isascii()
+        and value.isprintable()
+    )
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if deepest > EVENT_MAX_DEPTH:
+                return deepest
+            stack.extend((child, level + 1) for child in item)
+    return deepest

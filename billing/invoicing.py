@@ -188,6 +188,14 @@ def issue_credit_note(refund: Refund, *, actor: User | None) -> Invoice:
     credit notes never over- or under-credit VAT by a cent. Numbered CN-<year>-<6 digits>,
     audited as `credit_note.issued`, PDF and email queued after commit.
     Raises BillingError for a failed/cancelled refund or one exceeding what is left.
+
+    Dates, as accounting reads a credit note: its issue date is the credit note's own
+    date (and the date of the VAT correction); it names the original invoice by number
+    and date. It has no due date: the money goes back by our refund, nothing is payable.
+    It has a date of supply only when the supply still takes place (a partial credit on
+    a webinar that goes ahead keeps the invoice's date). For a cancelled webinar nothing
+    was supplied, so the note has no date of supply and says so, instead of showing the
+    date the webinar would have taken place.
     """
     # Lock order everywhere in billing: webinar, payment, refund, then invoice rows.
     payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund.pk)
@@ -221,6 +229,9 @@ def issue_credit_note(refund: Refund, *, actor: User | None) -> Invoice:
     else:
         net, tax, _ = split_gross(refund.amount_minor, invoice.tax_rate_bp)
     original = invoice.lines.order_by("position").first()
+    cancelled = Webinar.objects.filter(
+        pk=invoice.webinar_id, status=Webinar.Status.CANCELLED
+    ).exists()
     issue_date = today_utc()
     note = Invoice(
         kind=Invoice.Kind.CREDIT_NOTE,
@@ -230,9 +241,8 @@ def issue_credit_note(refund: Refund, *, actor: User | None) -> Invoice:
         refund=refund,
         refers_to=invoice,
         issue_date=issue_date,
-        supply_date=invoice.supply_date,
-        # Settled by the refund itself: nothing is due later.
-        due_date=issue_date,
+        supply_date=None if cancelled else invoice.supply_date,
+        due_date=None,  # settled by our refund: the buyer owes nothing
         currency=invoice.currency,
         # The credit note amends the invoice (Art. 219), so it names the same parties.
         seller=invoice.seller,
@@ -246,9 +256,9 @@ def issue_credit_note(refund: Refund, *, actor: User | None) -> Invoice:
         paid=refund.status == Refund.Status.SUCCEEDED,
     )
     _finalise(note, CREDIT_NOTE_SERIES)
+    what = "Cancellation, not supplied" if cancelled else refund.get_reason_display()
     description = (
-        f"Credit for invoice {invoice.number} ({refund.get_reason_display()}): "
-        f"{original.description if original else ''}"
+        f"Credit for invoice {invoice.number} ({what}): {original.description if original else ''}"
     )
     InvoiceLine.objects.create(
         invoice=note,

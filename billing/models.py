@@ -4,6 +4,7 @@ Money is integer minor units plus an ISO currency code everywhere. Issued invoic
 credit notes are immutable (see `Invoice.save`/`delete`); corrections are credit notes.
 """
 
+import secrets
 import uuid
 from typing import Any
 
@@ -192,6 +193,14 @@ class InvoiceSequence(models.Model):
         return f"{self.series}-{self.year}: next {self.next_value}"
 
 
+def invoice_pdf_path(instance: "Invoice", filename: str) -> str:
+    """`invoices/<year>/<random token>/<number>.pdf`: the token makes stored names
+    unguessable, so a media folder served by mistake still gives nothing away. Files
+    leave only through the permission-checked download views, never from MEDIA_URL."""
+    year = instance.year or timezone.now().year
+    return f"invoices/{year}/{secrets.token_urlsafe(24)}/{filename}"
+
+
 class ImmutableInvoiceError(Exception):
     """Issued invoices and credit notes are never changed or deleted."""
 
@@ -247,7 +256,7 @@ class Invoice(models.Model):
     tax_minor = models.BigIntegerField(default=0)
     gross_minor = models.BigIntegerField(default=0)
     paid = models.BooleanField(default=False)
-    pdf = models.FileField(upload_to="invoices/%Y/", blank=True)
+    pdf = models.FileField(upload_to=invoice_pdf_path, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     issued_at = models.DateTimeField(null=True, blank=True)

@@ -1,7 +1,12 @@
 """Invoice and credit-note PDFs: rendered from templates/billing/invoice_pdf.html with
 WeasyPrint, stored once in `Invoice.pdf` (the only content-free field that may change
 after issue) and read back from storage afterwards, so a document never re-renders
-differently later."""
+differently later.
+
+Dates shown: an invoice has its issue date, date of supply and due date. A credit note
+has its own date, the original invoice's number and date, a date of supply only when it
+has one (none for a cancelled webinar) and never a due date (see
+`invoicing.issue_credit_note`)."""
 
 from collections import defaultdict
 from typing import Any
@@ -44,6 +49,9 @@ def _context(invoice: Invoice) -> dict[str, Any]:
         "seller": invoice.seller,
         "buyer": invoice.buyer,
         "refers_to": invoice.refers_to.number if invoice.refers_to_id else "",
+        "refers_to_date": invoice.refers_to.issue_date if invoice.refers_to_id else None,
+        # A credit note without a date of supply is a cancellation: nothing was supplied.
+        "not_supplied": invoice.kind == Invoice.Kind.CREDIT_NOTE and not invoice.supply_date,
         "webinar_code": invoice.webinar.code,
         "lines": [
             {

@@ -122,7 +122,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Verify on the raw body (400 and nothing stored otherwise), store once, answer fast."""
     try:
         event = gateway.verify_event(request.body, request.headers.get("Stripe-Signature", ""))
+        webhooks.receive_event(event)
     except BillingError as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain")
-    webhooks.receive_event(event)
     return HttpResponse("ok", content_type="text/plain")

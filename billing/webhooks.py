@@ -5,9 +5,18 @@ the event by id (a duplicate delivery inserts nothing and queues nothing) and qu
 processing after commit. `process_event` locks the event row, skips it if already done,
 re-fetches the object from Stripe and applies a monotonic transition, so repeated and
 out-of-order deliveries change nothing.
+
+NUL characters: PostgreSQL's jsonb (and text) cannot hold U+0000, yet Stripe relays what
+buyers type, NULs included, and retries an event it cannot deliver for days. The stored
+copy therefore has every NUL, in keys and values, replaced by U+FFFD (the replacement
+character), and that copy is what processing reads. Nothing we act on (ids, statuses,
+amounts) can hold one: an event's `id` and `type`, and a handled event's object id, must
+be printable ASCII (`gateway.verify_event` and `receive_event` refuse them otherwise).
+Lone surrogates (valid JSON escapes, invalid UTF-8) are replaced the same way.
 """
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,9 +65,16 @@ def receive_event(event: dict[str, Any]) -> bool:
 
     One INSERT ... ON CONFLICT DO NOTHING: a duplicate delivery costs one statement, not
     an exception and a rollback. If queueing fails after commit, the row stays `received`
-    and the sweeper (`retry_stuck_events_task`) queues it later."""
+    and the sweeper (`retry_stuck_events_task`) queues it later. Raises BillingError
+    (400, nothing stored) for a handled event whose object has no usable id."""
     handled = event["type"] in HANDLED
-    obj = (event.get("data") or {}).get("object") or {}
+    obj = event["data"]["object"]
+    object_id = obj.get("id")
+    if handled and not gateway.is_stripe_id(object_id):
+        raise BillingError(
+            "bad_event", f"A {event['type']} event needs its object's id.", http_status=400
+        )
+    event = without_nul(event)
     status = StripeEvent.Status.RECEIVED if handled else StripeEvent.Status.IGNORED
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -66,7 +82,7 @@ def receive_event(event: dict[str, Any]) -> bool:
             [
                 event["id"],
                 event["type"],
-                str(obj.get("id", ""))[:128],
+                str(object_id or "")[:128],
                 datetime.fromtimestamp(int(event.get("created", 0)), tz=UTC),
                 Jsonb(event),
                 status,
@@ -80,6 +96,24 @@ def receive_event(event: dict[str, Any]) -> bool:
                 lambda: tasks.process_stripe_event_task.delay(event_id=event["id"])
             )
     return new and handled
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_nul(value: Any) -> Any:
+    """`value` (parsed JSON) with every U+0000 in strings and keys replaced by U+FFFD, and
+    so is any lone surrogate (`"\\ud800"` is valid JSON, but not UTF-8 PostgreSQL keeps)."""
+    if isinstance(value, str):
+        value = value.replace("\x00", "\ufffd")
+        if not value.isascii():
+            value = _LONE_SURROGATE.sub("\ufffd", value)
+        return value
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -184,10 +218,17 @@ def _checkout(payload: dict[str, Any], fetched: Fetched) -> None:
         _awaiting_funds(payment, session.payment_intent_id)
 
 
+# Stripe's payment_method_details.type -> how the organiser paid.
+METHODS = {"card": Payment.Method.CARD, "customer_balance": Payment.Method.BANK_TRANSFER}
+
+
 def _paid(payment: Payment, intent: gateway.PaymentIntent) -> None:
     if payment.status not in (P.OPEN, P.AWAITING_FUNDS, P.EXPIRED, P.FAILED):
         return  # already recorded: a repeated or out-of-order event
     payment.status = P.SUCCEEDED
+    # A method Stripe names but we do not list keeps what we knew (bank transfer, if the
+    # transfer was chosen first) rather than guessing.
+    payment.method = METHODS.get(intent.method_type, payment.method)
     payment.payment_intent_id = intent.id
     payment.charge_id = intent.charge_id
     payment.paid_at = timezone.now()
@@ -211,14 +252,22 @@ def _paid(payment: Payment, intent: gateway.PaymentIntent) -> None:
             pass  # capacity gone, or too close to the start to revive: refunded below
     payment.late = not confirmed
     payment.save(
-        update_fields=["status", "payment_intent_id", "charge_id", "paid_at", "late", "updated_at"]
+        update_fields=[
+            "status",
+            "method",
+            "payment_intent_id",
+            "charge_id",
+            "paid_at",
+            "late",
+            "updated_at",
+        ]
     )
     audit.record(
         "payment.succeeded",
         payment,
         actor=None,
         webinar=webinar,
-        data={"payment_intent": intent.id, "late": payment.late},
+        data={"payment_intent": intent.id, "late": payment.late, "method": payment.method},
     )
     if confirmed:
         issue_invoice(payment, actor=None)

@@ -1,11 +1,11 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from webinars.views import pricing
 
+# MEDIA_ROOT is never served, not even with DEBUG on: it holds invoices, which leave only
+# through the permission-checked download views (billing/views_invoices.py, the admin).
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("webinars.urls_accounts")),
@@ -18,4 +18,3 @@ urlpatterns = [
     path("", pricing, name="pricing"),
     path("", include("webinars.urls")),
 ]
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

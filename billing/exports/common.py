@@ -24,8 +24,8 @@ class Doc(NamedTuple):
     kind: str
     number: str
     issue_date: date
-    supply_date: date
-    due_date: date
+    supply_date: date | None  # none on a credit note for a cancelled webinar
+    due_date: date | None  # none on credit notes
     currency: str
     tax_treatment: str
     tax_rate_bp: int
@@ -115,6 +115,12 @@ def documents(start: date, end: date) -> Iterator[Doc]:
     )
     for row in rows:
         yield _safe_doc(Doc._make(row))
+
+
+def currencies(start: date, end: date) -> list[str]:
+    """The currencies of the documents issued in [start, end], sorted."""
+    found = Invoice.objects.filter(**_issued(start, end)).values_list("currency", flat=True)
+    return sorted({code.upper() for code in found.distinct()})
 
 
 def lines(start: date, end: date) -> Iterator[Line]:

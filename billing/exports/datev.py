@@ -1,22 +1,32 @@
 """DATEV Buchungsstapel (EXTF 700, category 21, format version 13), per DATEV's format
-description (research/stripe-b2b-finance.md §10).
+description (https://developer.datev.de/datev/platform/de/dtvf/formate/buchungsstapel and
+.../formate/header).
 
-Layout: line 1 the header, line 2 the column names, then one booking per document:
-`;`-separated, CRLF, text in double quotes (inner quotes doubled), numbers bare with a
-decimal comma, Windows-1252. DATEV reads columns by position, so every row carries all
-125 columns of the format.
+Layout: line 1 the header (31 fields), line 2 the column names, then one booking per
+document: `;`-separated, CRLF, text in double quotes (inner quotes doubled), numbers bare
+with a decimal comma, Windows-1252. DATEV reads columns by position, so every row carries
+all 125 columns of the format.
 
 Booking per document, the DATEV way (one line, gross): Umsatz = gross, always positive;
 Konto = receivables, Gegenkonto = the revenue account of the VAT treatment (from
 settings.ACCOUNTING); S/H = "S" for an invoice (debit receivables) and "H" for a credit
 note. DATEV derives the VAT from the revenue account's automatic function or from the
 BU-Schlüssel, configurable per treatment in ACCOUNTING["datev_tax_keys"]. Reverse-charge
-bookings carry the buyer's VAT id in "EU-Land u. UStID (Bestimmung)".
+bookings carry the buyer's VAT id in "EU-Land u. UStID (Bestimmung)". A credit note for a
+cancelled webinar has no Leistungsdatum (nothing was supplied).
+
+Currency: the batch is in the documents' own currency (the booking currency, USD for the
+catalogue), and says so: the header's WKZ (field 22) and every line's "WKZ Umsatz" name
+that currency, and "Kurs", "Basis-Umsatz" and "WKZ Basis-Umsatz" stay empty. We do not
+convert with a configured rate: a fixed rate goes stale and VAT needs the official rate
+of each document's date, which DATEV's own rate table (Kurstabelle) applies on import.
+The amounts in the file are therefore exactly those of the invoices. One header holds one
+currency, so a period whose documents use two currencies is refused (ValueError) rather
+than written with a header that contradicts some lines; a period without documents uses
+ACCOUNTING["datev_currency"] (default EUR).
 
 Limitations: Belegdatum is TTMM with the year from the header, so a batch must lie
-within one calendar year (fiscal years are assumed to be calendar years); amounts are
-in the document currency (WKZ Umsatz) without an exchange rate, so non-EUR documents
-need a Kurs added by the bookkeeper.
+within one calendar year (fiscal years are assumed to be calendar years).
 """
 
 from datetime import date
@@ -25,7 +35,14 @@ from typing import IO
 from django.conf import settings
 from django.utils import timezone
 
-from billing.exports.common import Doc, decimal_str, documents, kind_label, revenue_account
+from billing.exports.common import (
+    Doc,
+    currencies,
+    decimal_str,
+    documents,
+    kind_label,
+    revenue_account,
+)
 
 FORMAT_VERSION = 13
 ENCODING = "cp1252"
@@ -125,8 +142,9 @@ def _line(values: list[object]) -> str:
     return ";".join(_field(v) for v in values) + CRLF
 
 
-def header(start: date, end: date, *, created: str | None = None) -> list[object]:
-    """The 31 fields of line 1 (EXTF header) for a batch covering [start, end]."""
+def header(start: date, end: date, *, currency: str, created: str | None = None) -> list[object]:
+    """The 31 fields of line 1 (EXTF header) for a batch covering [start, end] whose
+    bookings are in `currency`."""
     accounts = settings.ACCOUNTING
     created = created or timezone.now().strftime("%Y%m%d%H%M%S%f")[:17]
     label = f"Rechnungsausgang {start:%Y-%m}"[:30]
@@ -152,7 +170,7 @@ def header(start: date, end: date, *, created: str | None = None) -> list[object
         1,
         0,
         0,
-        Text(accounts.get("datev_currency", "EUR")),
+        Text(currency),
         "",
         Text(""),
         "",
@@ -179,7 +197,7 @@ def _booking(doc: Doc, *, receivable: str, tax_keys: dict[str, str]) -> list[obj
         "Belegdatum": doc.issue_date.strftime("%d%m"),
         "Belegfeld 1": Text(doc.number[:36]),
         "Buchungstext": Text(text[:60]),
-        "Leistungsdatum": doc.supply_date.strftime("%d%m%Y"),
+        "Leistungsdatum": doc.supply_date.strftime("%d%m%Y") if doc.supply_date else "",
         "Land": Text(doc.buyer.get("country", "")),
         "Festschreibung": 0,
     }
@@ -192,13 +210,21 @@ def _booking(doc: Doc, *, receivable: str, tax_keys: dict[str, str]) -> list[obj
 
 def write(start: date, end: date, out: IO[bytes]) -> int:
     """Write the booking batch for documents issued in [start, end]; returns bookings.
-    Raises ValueError for a period spanning two years (see the module docstring)."""
+    Raises ValueError for a period spanning two years or holding documents in two
+    currencies (see the module docstring)."""
     if start.year != end.year:
         raise ValueError("A DATEV booking batch must lie within one calendar year.")
     accounts = settings.ACCOUNTING
+    found = currencies(start, end)
+    if len(found) > 1:
+        raise ValueError(
+            f"A DATEV booking batch holds one currency; this period has documents in "
+            f"{' and '.join(found)}. Export a period with documents in one currency."
+        )
+    currency = found[0] if found else str(accounts.get("datev_currency", "EUR"))
     receivable = str(accounts["receivable"])
     tax_keys = accounts.get("datev_tax_keys", {})
-    out.write(_line(header(start, end)).encode(ENCODING, errors="replace"))
+    out.write(_line(header(start, end, currency=currency)).encode(ENCODING, errors="replace"))
     out.write(_line([Text(c) for c in COLUMNS]).encode(ENCODING, errors="replace"))
     rows = 0
     for doc in documents(start, end):

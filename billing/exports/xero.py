@@ -94,7 +94,8 @@ def write(start: date, end: date, out: IO[bytes]) -> int:
                     doc.number,
                     reference,
                     _date(doc.issue_date),
-                    _date(doc.due_date),
+                    # Xero requires one; a credit note has none (nothing is payable).
+                    _date(doc.due_date or doc.issue_date),
                     decimal_str(doc.sign * doc.gross_minor),
                     "",
                     line.description,

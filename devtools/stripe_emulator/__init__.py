@@ -10,9 +10,11 @@ Refunds, Events, ...) on loopback only, plus project-owned routes for what local
   (card success, card decline, bank transfer with emulator-only "funds received" controls);
 * ``refund.*``, ``charge.refunded`` and ``charge.dispute.created`` events, and test helpers
   under ``/_test/...`` that drive the same transitions as JSON endpoints;
-* signed webhook delivery with retries, for localstripe's own events too.
+* signed webhook delivery with retries, for localstripe's own events too;
+* Customer tax ids of Stripe's types (localstripe knows four), and a hosted page that does
+  not ask again for the address and tax ids the Customer already has.
 
 Production code must never import this package: it patches localstripe internals in-process
-and only makes sense as a stand-in server. See ``research/stripe-local.md`` for localstripe's
-real capabilities and gaps.
+and only makes sense as a stand-in server. The README's "The Stripe emulator vs real
+Stripe" table lists where it differs from Stripe.
 """

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -131,6 +132,19 @@ async def refund_middleware(request: web.Request, handler: Handler) -> web.Strea
     return await handler(request)
 
 
+_TAX_IDS_PATH = re.compile(r"^/v1/customers/(?P<id>[^/]+)/tax_ids$")
+
+
+@web.middleware
+async def tax_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # Takes over localstripe's POST /v1/customers/{id}/tax_ids, which knows four types only.
+    match = _TAX_IDS_PATH.match(request.path)
+    if request.method == "POST" and match:
+        params = await read_params(request)
+        return json_response(localstripe_patches.add_tax_id(match["id"], params)._export())
+    return await handler(request)
+
+
 async def _expire_sessions_forever() -> None:
     while True:
         await asyncio.sleep(1)
@@ -168,6 +182,7 @@ def build_app(config: EmulatorConfig) -> web.Application:
     middlewares.insert(0, stripe_not_found_middleware)
     middlewares.append(IdempotencyStore().middleware())
     middlewares.append(refund_middleware)
+    middlewares.append(tax_id_middleware)
 
     api.add_routes(app)
     hosted_page.add_routes(app)

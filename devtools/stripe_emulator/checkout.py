@@ -370,6 +370,12 @@ def create_session(params: dict[str, Any], config: EmulatorConfig) -> CheckoutSe
         raise invalid(
             "`customer_update` can only be used with `customer`.", param="customer_update"
         )
+    for key, value in customer_update.items():
+        if key not in ("address", "name", "shipping") or value not in ("auto", "never"):
+            raise invalid(
+                f"Invalid customer_update[{key}]: must be one of auto, never.",
+                param=f"customer_update[{key}]",
+            )
 
     types, options = _parse_payment_methods(params, currency, customer, customer_creation)
 

@@ -124,6 +124,9 @@ def _customer_details(session: CheckoutSession, buyer: BuyerDetails) -> dict[str
     tax_ids: list[dict[str, str]] = []
     if session.tax_id_collection.get("enabled") and buyer.tax_id:
         tax_ids.append({"type": buyer.tax_id_type or "eu_vat", "value": buyer.tax_id})
+    else:  # the Customer's own, which the page did not ask for again
+        stored = getattr(getattr(customer, "tax_ids", None), "_list", [])
+        tax_ids = [{"type": str(t.type), "value": str(t.value)} for t in stored]
     return {
         "address": {key: address.get(key) for key in ADDRESS_KEYS} if address else None,
         "email": buyer.email or session.customer_email or getattr(customer, "email", None),

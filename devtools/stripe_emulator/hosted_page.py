@@ -146,11 +146,23 @@ def _input(
     )
 
 
+def _on_file(address: dict[str, Any]) -> str:
+    """A stored address on one line, as Stripe shows what it will not ask for again."""
+    parts = [address.get("line1"), address.get("line2")]
+    parts.append(" ".join(p for p in (address.get("postal_code"), address.get("city")) if p))
+    parts.append(address.get("country"))
+    return ", ".join(p for p in parts if p)
+
+
 def _payment_form(session: CheckoutSession) -> str:
     customer = store.get(f"customer:{session.customer}") if session.customer else None
     email = session.customer_email or getattr(customer, "email", None)
     address: dict[str, Any] = getattr(customer, "address", None) or {}
     need_address = session.billing_address_collection == "required"
+    # As on Stripe: an address the Customer already has is not asked for again, unless
+    # the session requires the buyer to (re)enter a full billing address.
+    address_on_file = bool(address.get("line1") and address.get("country")) and not need_address
+    tax_ids = list(getattr(getattr(customer, "tax_ids", None), "_list", []))
     action = f"/checkout/pay/{escape(session.id)}"
     parts = [
         f'<form method="post" action="{action}/card">',
@@ -158,22 +170,33 @@ def _payment_form(session: CheckoutSession) -> str:
         _input("Email", "email", email, required=True, kind="email"),
         "<h2>Billing details</h2>",
         _input("Name", "name", getattr(customer, "name", None), required=True),
-        _input("Address", "address_line1", address.get("line1"), required=need_address),
-        '<div class="row">',
-        _input("City", "address_city", address.get("city"), required=need_address),
-        _input(
-            "Postal code", "address_postal_code", address.get("postal_code"), required=need_address
-        ),
-        "</div>",
-        _input(
-            "Country (2 letters)",
-            "address_country",
-            address.get("country"),
-            required=True,
-            extra='maxlength="2" pattern="[A-Za-z]{2}" placeholder="US"',
-        ),
     ]
-    if session.tax_id_collection.get("enabled"):
+    if address_on_file:
+        parts.append(f'<p class="muted">Billing address on file: {escape(_on_file(address))}</p>')
+    else:
+        parts += [
+            _input("Address", "address_line1", address.get("line1"), required=need_address),
+            '<div class="row">',
+            _input("City", "address_city", address.get("city"), required=need_address),
+            _input(
+                "Postal code",
+                "address_postal_code",
+                address.get("postal_code"),
+                required=need_address,
+            ),
+            "</div>",
+            _input(
+                "Country (2 letters)",
+                "address_country",
+                address.get("country"),
+                required=True,
+                extra='maxlength="2" pattern="[A-Za-z]{2}" placeholder="US"',
+            ),
+        ]
+    if session.tax_id_collection.get("enabled") and tax_ids:
+        values = ", ".join(str(t.value) for t in tax_ids)
+        parts.append(f'<p class="muted">Tax ID on file: {escape(values)}</p>')
+    elif session.tax_id_collection.get("enabled"):
         options = "".join(f'<option value="{t}">{t}</option>' for t in TAX_ID_TYPES)
         parts += [
             '<div class="row">',

@@ -137,7 +137,7 @@ def test_datev_file_has_the_extf_header_column_names_and_reconciling_amounts(doc
         f"{today:%Y%m%d}",
         f"{today:%Y%m%d}",
     ]
-    assert header[21] == '"EUR"'
+    assert header[21] == '"USD"'  # the documents' currency, as on every line
     columns = [c.strip('"') for c in second.split(";")]
     assert columns[:3] == ["Umsatz (ohne Soll/Haben-Kz)", "Soll/Haben-Kennzeichen", "WKZ Umsatz"]
     assert len(columns) == len(datev.COLUMNS) == 125

@@ -584,3 +584,75 @@ def test_config_routes_still_work(
     assert requests.delete(f"{emulator}/_config/data", timeout=10).status_code == 200
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.retrieve(session.id)
+
+
+def _customer_on_file(client: stripe.StripeClient) -> Any:
+    return client.v1.customers.create(
+        params={
+            "email": "ap@kobenhavn.example",
+            "name": "Copenhagen Live ApS",
+            "address": {
+                "line1": "Vesterbrogade 1",
+                "city": "Copenhagen",
+                "postal_code": "1620",
+                "country": "DK",
+            },
+            "tax_id_data": [{"type": "eu_vat", "value": "DK13585628"}],
+        }
+    )
+
+
+def test_customers_carry_an_address_and_stripe_tax_id_types(client: stripe.StripeClient) -> None:
+    customer = _customer_on_file(client)
+    assert customer.address.country == "DK"
+    (tax_id,) = client.v1.customers.tax_ids.list(customer.id).data
+    assert (tax_id.type, tax_id.value, tax_id.country) == ("eu_vat", "DK13585628", "DK")
+    added = client.v1.customers.tax_ids.create(
+        customer.id, params={"type": "gb_vat", "value": "GB980780684"}
+    )
+    assert added.country == "GB"
+    client.v1.customers.tax_ids.delete(customer.id, tax_id.id)
+    assert [t.value for t in client.v1.customers.tax_ids.list(customer.id).data] == ["GB980780684"]
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.customers.tax_ids.create(customer.id, params={"type": "eu_vat", "value": "x"})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.customers.create(params={"tax_id_data": [{"type": "vat", "value": "DK1"}]})
+    with pytest.raises(stripe.InvalidRequestError):
+        _session(client, customer=customer.id, customer_email=None, customer_update={"name": "x"})
+
+
+def test_hosted_page_does_not_ask_again_for_what_the_customer_has(
+    client: stripe.StripeClient, emulator: str, collector: Collector
+) -> None:
+    customer = _customer_on_file(client)
+    session = _session(
+        client,
+        customer=customer.id,
+        customer_email=None,
+        billing_address_collection="auto",
+        tax_id_collection={"enabled": True},
+        customer_update={"address": "never", "name": "never"},
+    )
+    page = requests.get(session.url, timeout=10).text
+    for field in ("address_line1", "address_city", "address_postal_code", "address_country"):
+        assert f'name="{field}"' not in page
+    assert 'name="tax_id"' not in page
+    assert "Vesterbrogade 1, 1620 Copenhagen, DK" in page and "DK13585628" in page
+
+    paid = requests.post(
+        f"{session.url}/card",
+        data={"email": "ap@kobenhavn.example", "name": "Copenhagen Live ApS"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert paid.status_code == 303
+    event = collector.wait_for("checkout.session.completed", session.id)[0]["event"]
+    details = event["data"]["object"]["customer_details"]
+    assert details["address"]["line1"] == "Vesterbrogade 1"
+    assert details["tax_ids"] == [{"type": "eu_vat", "value": "DK13585628"}]
+    assert client.v1.customers.retrieve(customer.id).address.line1 == "Vesterbrogade 1"
+
+    # A session that requires the address asks for it, prefilled from the Customer.
+    required = _session(client, customer=customer.id, customer_email=None)
+    page = requests.get(required.url, timeout=10).text
+    assert 'name="address_line1" value="Vesterbrogade 1" required' in page
