@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from webinars import views
+from webinars import lockout, views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
@@ -15,7 +15,7 @@ urlpatterns = [
     ),
     path(
         "reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        lockout.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
