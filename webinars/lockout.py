@@ -16,8 +16,6 @@ from axes.helpers import get_cool_off
 from axes.signals import user_locked_out
 from axes.utils import reset as reset_attempts
 from django.conf import settings
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -137,14 +135,10 @@ def connect() -> None:
     user_locked_out.connect(refuse_locked_out_api_client, dispatch_uid="webinars-api-lockout")
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Setting a new password through the emailed link proves the account is yours: the
-    failed logins counted against that username are forgotten (those counted against an
-    address stay)."""
-
-    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
-        response = super().form_valid(form)
-        username = clean_username(form.user.get_username())
-        if username:  # without a username, axes would reset every lock
-            reset_attempts(username=username)
-        return response
+def forget_failures(username: str) -> None:
+    """Forget the failed logins counted against `username` (those counted against an
+    address stay): setting a new password through the emailed link proves the account is
+    yours."""
+    username_key = clean_username(username)
+    if username_key:  # without a username, axes would reset every lock
+        reset_attempts(username=username_key)
