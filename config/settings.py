@@ -48,7 +48,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -172,7 +171,7 @@ MAX_UNPAID_HOLDS = env.int("MAX_UNPAID_HOLDS", default=5)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
 ALTERNATIVE_SEARCH_DAYS = env.int("ALTERNATIVE_SEARCH_DAYS", default=7)
 
-# Relay-cluster sizing (research/media-relays.md §4); see webinars/sizing.py.
+# Relay-cluster sizing; the formula and its reasons are in webinars/sizing.py.
 SIZING_VIEWERS_PER_EDGE = env.int("SIZING_VIEWERS_PER_EDGE", default=1050)
 SIZING_SURGE = env.float("SIZING_SURGE", default=1.0)
 SIZING_SPARE_RATIO = env.float("SIZING_SPARE_RATIO", default=0.10)

@@ -1,5 +1,5 @@
 """DATEV Buchungsstapel (EXTF 700, category 21, format version 13), per DATEV's format
-description (research/stripe-b2b-finance.md §10).
+description (https://developer.datev.de/datev/platform/en/dtvf).
 
 Layout: line 1 the header, line 2 the column names, then one booking per document:
 `;`-separated, CRLF, text in double quotes (inner quotes doubled), numbers bare with a

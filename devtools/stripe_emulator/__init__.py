@@ -13,6 +13,7 @@ Refunds, Events, ...) on loopback only, plus project-owned routes for what local
 * signed webhook delivery with retries, for localstripe's own events too.
 
 Production code must never import this package: it patches localstripe internals in-process
-and only makes sense as a stand-in server. See ``research/stripe-local.md`` for localstripe's
-real capabilities and gaps.
+and only makes sense as a stand-in server. localstripe itself has no Checkout Sessions or
+Prices, no refund, charge or Checkout events and no idempotency (the README's "The Stripe
+emulator vs real Stripe" lists how the emulator still differs from Stripe).
 """
