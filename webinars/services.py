@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from webinars import audit, fleet, signals
@@ -354,7 +354,7 @@ def check_fleet_size(
             )
 
 
-def _future_slots(region: Region) -> Any:
+def _future_slots(region: Region) -> QuerySet[FleetSlot]:
     current_slot = fleet.floor_slot(timezone.now())
     return FleetSlot.objects.filter(region=region, slot_start__gte=current_slot).order_by(
         "slot_start"
