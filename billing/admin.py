@@ -1,6 +1,7 @@
 """Finance's tool: payments, refunds, disputes, Stripe events and customers, invoices and
 credit notes, all read-only. Issued documents are never changed or deleted here; the
-actions call services (issue an invoice, issue credit notes, redo delivery)."""
+actions call services (issue an invoice, issue credit notes, redo delivery). Amounts read
+as money, rates as percentages, and times carry their zone (UTC)."""
 
 from typing import Any
 
@@ -22,31 +23,40 @@ from billing.models import (
     StripeCustomer,
     StripeEvent,
 )
-from webinars.admin import ReadOnlyAdmin, ReadOnlyMixin, WebinarAdmin, apply_to_each
+from webinars.admin import (
+    ReadOnlyAdmin,
+    ReadOnlyMixin,
+    WebinarAdmin,
+    apply_to_each,
+    money_display,
+    readable_fields,
+)
 from webinars.models import Webinar
+from webinars.templatetags.money import format_money
+
+_amount = money_display("amount_minor", "amount")
 
 
-def _fields(model: type) -> list[str]:
-    return [f.name for f in model._meta.concrete_fields]
+@admin.display(description="payment", ordering="payment__webinar__code")
+def _payment_label(obj: Any) -> str:
+    """A payment as people name it: its booking and attempt (foreign-key columns would not
+    wrap, which pushes the list past a 1280 px screen)."""
+    payment = getattr(obj, "payment", obj)
+    return f"{payment.webinar.code} #{payment.attempt}"
 
 
-@admin.display(description="amount")
-def _amount(obj: Any) -> str:
-    return pdf.money(obj.amount_minor, obj.currency)
+@admin.display(description="organisation", ordering="organisation__legal_name")
+def _organisation_name(obj: Any) -> str:
+    return obj.organisation.legal_name
 
 
 class InvoiceLineInline(ReadOnlyMixin, admin.TabularInline):
     model = InvoiceLine
     extra = 0
     fields = readonly_fields = [
-        "position",
-        "description",
-        "quantity",
-        "unit_net_minor",
-        "net_minor",
-        "tax_rate_bp",
-        "tax_minor",
-        "gross_minor",
+        f
+        for f in readable_fields(InvoiceLine, currency=lambda line: line.invoice.currency)
+        if f != "invoice"
     ]
 
 
@@ -73,8 +83,10 @@ class InvoiceAdmin(ReadOnlyAdmin):
     date_hierarchy = "issue_date"
     list_select_related = ["webinar"]
     # The stored file is shown through `pdf_link` (a checked view), never as a media URL.
-    exclude = ["pdf"]
-    readonly_fields = [*(name for name in _fields(Invoice) if name != "pdf"), "pdf_link"]
+    fields = readonly_fields = [
+        *(f for f in readable_fields(Invoice) if f != "pdf"),
+        "pdf_link",
+    ]
     inlines = [InvoiceLineInline]
     actions = ["deliver"]
 
@@ -84,7 +96,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     @admin.display(description="gross", ordering="gross_minor")
     def gross(self, obj: Invoice) -> str:
-        return pdf.money(obj.sign * obj.gross_minor, obj.currency)
+        return format_money(obj.sign * obj.gross_minor, obj.currency)
 
     @admin.display(description="PDF")
     def pdf_link(self, obj: Invoice) -> str:
@@ -127,16 +139,15 @@ class InvoiceSequenceAdmin(ReadOnlyAdmin):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
-        "code",
-        "webinar",
-        "organisation",
+        _payment_label,
+        _organisation_name,
         "status",
         "method",
         _amount,
         "paid_at",
         "late",
-        "created_at",
     ]
+    list_display_links = [_payment_label]
     list_filter = ["status", "currency", "method", "late", "created_at"]
     search_fields = [
         "code",
@@ -148,7 +159,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     ]
     date_hierarchy = "created_at"
     list_select_related = ["webinar", "organisation"]
-    readonly_fields = _fields(Payment)
+    fields = readonly_fields = readable_fields(Payment)
     actions = ["issue_invoices"]
 
     def has_issue_invoice_permission(self, request: HttpRequest) -> bool:
@@ -169,11 +180,10 @@ class PaymentAdmin(ReadOnlyAdmin):
 class RefundAdmin(ReadOnlyAdmin):
     list_display = [
         "code",
-        "payment",
+        _payment_label,
         _amount,
         "status",
         "reason",
-        "stripe_id",
         "created_at",
         "credit_note_number",
     ]
@@ -181,7 +191,7 @@ class RefundAdmin(ReadOnlyAdmin):
     search_fields = ["code", "stripe_id", "payment__code", "payment__webinar__code"]
     date_hierarchy = "created_at"
     list_select_related = ["payment__webinar", "credit_note"]
-    readonly_fields = _fields(Refund)
+    fields = readonly_fields = readable_fields(Refund)
     actions = ["issue_credit_notes"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -206,37 +216,29 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(Dispute)
 class DisputeAdmin(ReadOnlyAdmin):
-    list_display = ["stripe_id", "payment", _amount, "reason", "status", "created_at"]
+    list_display = ["stripe_id", _payment_label, _amount, "reason", "status", "created_at"]
+    list_select_related = ["payment__webinar"]
     list_filter = ["status", "currency", "created_at"]
     search_fields = ["stripe_id", "payment__code", "payment__webinar__code"]
-    readonly_fields = _fields(Dispute)
+    fields = readonly_fields = readable_fields(Dispute)
 
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = [
-        "event_id",
-        "type",
-        "object_id",
-        "status",
-        "attempts",
-        "created",
-        "received_at",
-        "processed_at",
-    ]
+    list_display = ["event_id", "type", "object_id", "status", "attempts", "received_at"]
     list_filter = ["status", "type", "received_at"]
     search_fields = ["event_id", "object_id"]
     date_hierarchy = "received_at"
-    readonly_fields = _fields(StripeEvent)
+    fields = readonly_fields = readable_fields(StripeEvent)
 
 
 @admin.register(StripeCustomer)
 class StripeCustomerAdmin(ReadOnlyAdmin):
-    list_display = ["stripe_id", "organisation", "created_at"]
+    list_display = ["stripe_id", _organisation_name, "created_at"]
     list_filter = ["created_at"]
     search_fields = ["stripe_id", "organisation__legal_name"]
     list_select_related = ["organisation"]
-    readonly_fields = _fields(StripeCustomer)
+    fields = readonly_fields = readable_fields(StripeCustomer)
 
 
 @admin.action(description="Cancel selected webinars and refund them in full")
@@ -249,7 +251,7 @@ def cancel_and_refund(
         _, refund = refunds.cancel_webinar(webinar, actor=request.user, by_staff=True)
         if refund is None:
             return "cancelled, nothing to refund"
-        return f"cancelled, refund {refund.amount_minor / 100:,.2f} {refund.currency}"
+        return f"cancelled, refund of {format_money(refund.amount_minor, refund.currency)}"
 
     apply_to_each(request, queryset, cancel)
 

@@ -1,6 +1,6 @@
 """VAT treatment of a sale and the arithmetic of net, tax and gross (pure functions).
 
-The rules (research/stripe-b2b-finance.md §8), in the order they are tried:
+The rules (EU VAT Directive 2006/112/EC), in the order they are tried:
 
 1. domestic: the buyer is in the seller's country -> the seller's rate, VAT id or not;
 2. export: the buyer is outside the EU -> 0 %, "Outside the scope of EU VAT" (B2B place

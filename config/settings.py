@@ -48,7 +48,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,6 +93,8 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates and times printed without a format (the admin) read "2027-01-15 14:00 UTC".
+FORMAT_MODULE_PATH = "config.formats"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".local" / "static")
@@ -170,7 +171,7 @@ MAX_UNPAID_HOLDS = env.int("MAX_UNPAID_HOLDS", default=5)
 BOOKING_HORIZON_DAYS = env.int("BOOKING_HORIZON_DAYS", default=365)
 ALTERNATIVE_SEARCH_DAYS = env.int("ALTERNATIVE_SEARCH_DAYS", default=7)
 
-# Relay-cluster sizing (research/media-relays.md §4); see webinars/sizing.py.
+# Relay-cluster sizing; the formula and its reasons are in webinars/sizing.py.
 SIZING_VIEWERS_PER_EDGE = env.int("SIZING_VIEWERS_PER_EDGE", default=1050)
 SIZING_SURGE = env.float("SIZING_SURGE", default=1.0)
 SIZING_SPARE_RATIO = env.float("SIZING_SPARE_RATIO", default=0.10)
@@ -185,14 +186,53 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
+# --- Security (HTTPS) ------------------------------------------------------------------
+# `manage.py check --deploy` gives no warning with the production variables of the README
+# ("Production settings"); tests/test_deploy_check.py runs it.
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto and send HSTS.
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto, redirect http to https, and
+# take the client address from its X-Forwarded-For (webinars/lockout.py).
+BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+# HSTS: one year in production. includeSubDomains: the booking host's subdomains are ours
+# and https-only too. Preload is opt-in (DJANGO_HSTS_PRELOAD): it is a commitment for the
+# whole registrable domain that takes months to undo, so only the domain's owner can make
+# it; until then its deploy-check reminder (security.W021) is silenced on purpose.
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# --- Login throttling (django-axes) -----------------------------------------------------
+# The site login, the admin login and API basic auth all authenticate through axes'
+# backend: after LOGIN_FAILURE_LIMIT failures for one username, or from one client
+# address, even the right password is refused (429) until LOGIN_COOLOFF_MINUTES have passed
+# since the last failure. Failures are counted in the database, so every worker agrees.
+# The glue (username key, client address, lockout page, API answer) is webinars/lockout.py.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "webinars.lockout.MalformedCredentialsBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success does not wipe the count: it would also wipe the address's failures, letting
+# one address guess other accounts between logins to its own. Failures expire instead.
+AXES_RESET_ON_SUCCESS = False
+# Attempts while locked out do not extend the lock, so "try again in N minutes" holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "webinars.lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "webinars.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "webinars.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are not logged (the table would only grow); failures are kept.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Billing: Stripe. Unset STRIPE_SECRET_KEY locally and `make run` starts the emulator.
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

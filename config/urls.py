@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from webinars.views import pricing
@@ -15,6 +17,8 @@ urlpatterns = [
     path("finance/", include("billing.urls_finance")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Browsers ask for /favicon.ico on every page that names none (API docs, PDFs, files).
+    path("favicon.ico", RedirectView.as_view(url=static_url("webinars/favicon.svg"))),
     path("", pricing, name="pricing"),
     path("", include("webinars.urls")),
 ]

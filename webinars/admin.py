@@ -1,16 +1,30 @@
 """Event Services' tool for the booking core: catalogue, regions and fleet sizes,
-webinars, the fleet ledger and the audit log (read-only). Writes go through services."""
+organisations and their members, webinars, the fleet ledger and the audit log (read-only).
 
+Every edit goes through a service, so it is validated, locked and audited exactly like the
+same change made anywhere else: one audit row per edit, with the staff member as actor.
+Times show their zone (a webinar's own zone with its abbreviation, and UTC), money is
+formatted from minor units, and the JSON a booking keeps (audience split, cluster plan)
+reads as tables.
+"""
+
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from webinars import services
 from webinars.errors import BookingError, DomainError
+from webinars.forms import OrganisationForm
 from webinars.models import (
     AuditEntry,
     FleetReservation,
@@ -22,6 +36,15 @@ from webinars.models import (
     User,
     Webinar,
 )
+from webinars.templatetags.money import format_money, in_zone, percent, split_items
+
+# The model list is one click away on the index; without the sidebar the change lists keep
+# their columns within a 1280 px screen.
+admin.site.enable_nav_sidebar = False
+admin.site.site_header = "Mega Webinars admin"
+admin.site.site_title = "Mega Webinars admin"
+
+EMPTY = "—"
 
 
 class ReadOnlyMixin:
@@ -60,6 +83,117 @@ def apply_to_each(
             messages.success(request, f"{label(obj)}: {done}")
 
 
+# --- Display helpers (also used by billing/admin.py) ----------------------------------------
+
+
+def utc(moment: datetime | None) -> str:
+    return EMPTY if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def zoned(moment: datetime | None, zone: str) -> SafeString | str:
+    """A webinar's time in its own zone with the abbreviation, and in UTC below it."""
+    if moment is None:
+        return EMPTY
+    return format_html(
+        '<span class="nowrap">{}</span><br><span class="quiet nowrap">{}</span>',
+        in_zone(moment, zone),
+        utc(moment),
+    )
+
+
+def money_display(
+    field: str,
+    description: str,
+    *,
+    currency: Callable[[Any], str] = lambda obj: obj.currency,
+) -> Callable[[Any], SafeString | str]:
+    """An admin column/field showing the integer minor units in `field` as money."""
+
+    @admin.display(description=description, ordering=field)
+    def show(obj: Any) -> SafeString | str:
+        value = getattr(obj, field)
+        if value is None:
+            return EMPTY
+        return format_html('<span class="nowrap">{}</span>', format_money(value, currency(obj)))
+
+    show.__name__ = f"{field}_money"
+    return show
+
+
+def table(headers: list[str], rows: list[list[Any]], footer: list[Any] | None = None) -> SafeString:
+    """A small read-only HTML table (values are escaped)."""
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+    )
+    foot = (
+        format_html(
+            "<tfoot><tr>{}</tr></tfoot>",
+            format_html_join("", "<th>{}</th>", ((cell,) for cell in footer)),
+        )
+        if footer
+        else ""
+    )
+    return format_html(
+        '<table class="readable"><thead><tr>{}</tr></thead><tbody>{}</tbody>{}</table>',
+        head,
+        body,
+        foot,
+    )
+
+
+def json_display(field: str, description: str) -> Callable[[Any], str]:
+    """A flat JSON object as a two-column table; anything nested, pretty-printed."""
+
+    @admin.display(description=description)
+    def show(obj: Any) -> SafeString | str:
+        value = getattr(obj, field)
+        if not value:
+            return EMPTY
+        if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
+            return table(["field", "value"], [[k, v] for k, v in value.items()])
+        return format_html("<pre>{}</pre>", json.dumps(value, indent=2, sort_keys=True))
+
+    show.__name__ = f"{field}_table"
+    return show
+
+
+def readable_fields(
+    model: type[models.Model], *, currency: Callable[[Any], str] = lambda obj: obj.currency
+) -> list[Any]:
+    """A read-only admin's fields in model order: amounts in minor units as money, basis
+    points as percentages, JSON as tables."""
+    fields: list[Any] = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        label = str(f.verbose_name)
+        if f.name.endswith("_minor"):
+            label = label.removesuffix(" minor").replace("tax", "VAT")
+            fields.append(money_display(f.name, label, currency=currency))
+        elif f.name.endswith("_bp"):
+            fields.append(percent_display(f.name, label.removesuffix(" bp").replace("tax", "VAT")))
+        elif isinstance(f, models.JSONField):
+            fields.append(json_display(f.name, label))
+        else:
+            fields.append(f.name)
+    return fields
+
+
+def percent_display(field: str, description: str) -> Callable[[Any], str]:
+    @admin.display(description=description, ordering=field)
+    def show(obj: Any) -> str:
+        return percent(getattr(obj, field))
+
+    show.__name__ = f"{field}_percent"
+    return show
+
+
+# --- Users, catalogue, regions ------------------------------------------------------------
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
@@ -77,64 +211,173 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+def _changed(form: forms.ModelForm, editable: tuple[str, ...]) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in editable}
+
+
 @admin.register(Package)
 class PackageAdmin(admin.ModelAdmin):
+    """The catalogue. Packages come with the catalogue migration and are never deleted
+    (bookings refer to them): take one off sale instead."""
+
     list_display = [
         "code",
         "name",
-        "capacity",
-        "price_minor",
-        "currency",
+        "capacity_display",
+        money_display("price_minor", "price (net)"),
         "lead_time_days",
-        "max_duration_minutes",
+        "durations",
         "is_active",
     ]
     list_editable = ["is_active"]
+    readonly_fields = ["code"]
+    fields = ["code", *services.PACKAGE_FIELDS]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="capacity", ordering="capacity")
+    def capacity_display(self, obj: Package) -> str:
+        return f"{obj.capacity:,}"
+
+    @admin.display(description="duration")
+    def durations(self, obj: Package) -> str:
+        return f"{obj.min_duration_minutes} to {obj.max_duration_minutes} min"
+
+    def save_model(self, request: HttpRequest, obj: Package, form: Any, change: bool) -> None:
+        # Also the change list's "on sale" check boxes (list_editable) come through here.
+        services.update_package(obj, actor=request.user, **_changed(form, services.PACKAGE_FIELDS))
+
+
+class RegionForm(forms.ModelForm):
+    def clean_fleet_size(self) -> int:
+        size = self.cleaned_data["fleet_size"]
+        if self.instance.pk is not None:
+            try:
+                # An early answer next to the field; the service checks again under lock.
+                services.check_fleet_size(self.instance, fleet_size=size)
+            except BookingError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return size
 
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
+    """Regions and their fleet sizes. Codes are fixed (audience splits use them)."""
+
+    form = RegionForm
     list_display = ["code", "name", "fleet_size", "is_active", "sort_order"]
     list_filter = ["is_active"]
+    readonly_fields = ["code"]
+    fields = ["code", *services.REGION_FIELDS]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
-        # Fleet size changes must reach the future slot rows, under lock, via the service.
-        new_size = obj.fleet_size
-        if change and "fleet_size" in form.changed_data:
-            obj.fleet_size = Region.objects.get(pk=obj.pk).fleet_size
-            super().save_model(request, obj, form, change)
-            try:
-                services.set_fleet_size(obj, fleet_size=new_size, actor=request.user)
-            except BookingError as exc:
-                messages.error(request, exc.message)
-            return
-        super().save_model(request, obj, form, change)
+        # A BookingError here means a booking took the nodes after the form's check.
+        _run(
+            request,
+            services.update_region,
+            obj,
+            actor=request.user,
+            **_changed(form, services.REGION_FIELDS),
+        )
+
+
+# --- Organisations and their members --------------------------------------------------------
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "role"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # Moving a membership to another user is a removal and an addition.
+            self.fields["user"].disabled = True
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
+    autocomplete_fields = ["user"]
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    """Billing details (validated like the organiser's own page) and members. Organisations
+    are created by their owner at sign-up, and never deleted (invoices refer to them)."""
+
+    form = OrganisationForm
+    fields = list(Organisation.BILLING_FIELDS)
     list_display = ["legal_name", "country", "vat_id", "billing_email", "created_at"]
     list_filter = ["country"]
     search_fields = ["legal_name", "vat_id", "billing_email"]
     inlines = [MembershipInline]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
+        changed = _changed(form, Organisation.BILLING_FIELDS)
+        if changed:
+            # The bound form already copied the input onto `obj`: the service compares
+            # against the stored row, so its audit row records what changed.
+            stored = Organisation.objects.get(pk=obj.pk)
+            services.update_organisation(stored, actor=request.user, **changed)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        formset.save(commit=False)  # sorts the rows into new, changed and deleted ones
+        actor = request.user
+        for membership in formset.deleted_objects:
+            _run(request, services.remove_member, membership, actor=actor)
+        for membership, _fields in formset.changed_objects:
+            _run(request, services.set_member_role, membership, role=membership.role, actor=actor)
+        for membership in formset.new_objects:
+            _run(
+                request,
+                services.add_member,
+                form.instance,
+                user=membership.user,
+                role=membership.role,
+                actor=actor,
+            )
+
+
+def _run(request: HttpRequest, service: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+    """A broken rule becomes an error message on the page instead of a server error."""
+    try:
+        service(*args, **kwargs)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+
+
+# --- Webinars -------------------------------------------------------------------------------
+
 
 class ReservationInline(ReadOnlyMixin, admin.TabularInline):
     model = FleetReservation
     extra = 0
-    readonly_fields = ["region", "nodes", "slot_from", "slot_until", "released_at"]
+    fields = readonly_fields = ["region", "nodes", "slot_from", "slot_until", "released_at"]
 
 
 class AuditInline(ReadOnlyMixin, admin.TabularInline):
     model = AuditEntry
     extra = 0
-    readonly_fields = ["created_at", "actor", "action", "data"]
-    fields = readonly_fields
+    fields = readonly_fields = ["created_at", "actor", "action", json_display("data", "data")]
     ordering = ["created_at"]
 
 
@@ -143,11 +386,12 @@ class WebinarAdmin(admin.ModelAdmin):
     list_display = [
         "code",
         "title",
-        "organisation",
-        "package",
-        "start_at",
+        "organisation_name",
+        "package_name",
+        "starts",
         "status",
-        "needs_attention",
+        money_display("price_minor", "price"),
+        "attention",
     ]
     list_filter = ["status", "package", "needs_attention", ("start_at", admin.DateFieldListFilter)]
     search_fields = ["code", "title", "organisation__legal_name"]
@@ -156,10 +400,58 @@ class WebinarAdmin(admin.ModelAdmin):
     inlines = [ReservationInline, AuditInline]
     # Cancelling a booking is billing's action (it refunds); see billing/admin.py.
     actions = ["expire_selected_holds"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "code",
+                    "title",
+                    "organisation",
+                    "created_by",
+                    "status",
+                    "package",
+                    "capacity_display",
+                    "price",
+                ]
+            },
+        ),
+        (
+            "Schedule",
+            {
+                "fields": [
+                    "starts",
+                    "ends",
+                    "time_zone",
+                    "occupied",
+                    "hold_expires",
+                    "funds_deadline_display",
+                ]
+            },
+        ),
+        ("Audience and relay cluster", {"fields": ["audience", "cluster"]}),
+        ("Attention", {"fields": ["needs_attention", "attention_reason"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
     readonly_fields = [
-        f.name
-        for f in Webinar._meta.fields
-        if f.name not in ("needs_attention", "attention_reason")
+        "code",
+        "title",
+        "organisation",
+        "created_by",
+        "status",
+        "package",
+        "capacity_display",
+        "price",
+        "starts",
+        "ends",
+        "time_zone",
+        "occupied",
+        "hold_expires",
+        "funds_deadline_display",
+        "audience",
+        "cluster",
+        "created_at",
+        "updated_at",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -168,6 +460,82 @@ class WebinarAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    # Foreign-key columns never wrap in the admin; these do, so the list fits 1280 px.
+    @admin.display(description="organisation", ordering="organisation__legal_name")
+    def organisation_name(self, obj: Webinar) -> str:
+        return obj.organisation.legal_name
+
+    @admin.display(description="flag", boolean=True, ordering="needs_attention")
+    def attention(self, obj: Webinar) -> bool:
+        return obj.needs_attention
+
+    @admin.display(description="package", ordering="package__capacity")
+    def package_name(self, obj: Webinar) -> str:
+        return obj.package.name
+
+    @admin.display(description="starts", ordering="start_at")
+    def starts(self, obj: Webinar) -> str:
+        return zoned(obj.start_at, obj.time_zone)
+
+    @admin.display(description="ends")
+    def ends(self, obj: Webinar) -> str:
+        return zoned(obj.end_at, obj.time_zone)
+
+    @admin.display(description="holds the fleet")
+    def occupied(self, obj: Webinar) -> str:
+        return format_html(
+            "{} to {}<br>(warm-up and drain included)",
+            utc(obj.occupied_from),
+            utc(obj.occupied_until),
+        )
+
+    @admin.display(description="hold expires")
+    def hold_expires(self, obj: Webinar) -> str:
+        return zoned(obj.hold_expires_at, obj.time_zone)
+
+    @admin.display(description="funds deadline")
+    def funds_deadline_display(self, obj: Webinar) -> str:
+        return zoned(obj.funds_deadline, obj.time_zone)
+
+    @admin.display(description="capacity")
+    def capacity_display(self, obj: Webinar) -> str:
+        return f"{obj.capacity:,} attendees"
+
+    @admin.display(description="price (net)")
+    def price(self, obj: Webinar) -> str:
+        return format_money(obj.price_minor, obj.currency)
+
+    @admin.display(description="audience split")
+    def audience(self, obj: Webinar) -> SafeString:
+        rows = [[region, percent(bp)] for region, bp in split_items(obj.audience_split or {})]
+        preset = obj.audience_preset or "custom"
+        return format_html("{}<br>{}", preset, table(["region", "share"], rows))
+
+    @admin.display(description="cluster plan")
+    def cluster(self, obj: Webinar) -> SafeString | str:
+        plan = obj.cluster_plan or {}
+        regions = plan.get("regions") or []
+        if not regions:
+            return EMPTY
+        keys = ["viewers", "edges", "spare_edges", "relays", "origins", "nodes"]
+        rows = [[r.get("region", "")] + [f"{r.get(k, 0):,}" for k in keys] for r in regions]
+        totals = ["total"] + [f"{sum(r.get(k, 0) for r in regions):,}" for k in keys]
+        return table(
+            ["region", "viewers", "edges", "spare edges", "relays", "origins", "nodes"],
+            rows,
+            totals,
+        )
+
+    def save_model(self, request: HttpRequest, obj: Webinar, form: Any, change: bool) -> None:
+        # Only the attention flag is editable here.
+        if not {"needs_attention", "attention_reason"} & set(form.changed_data):
+            return
+        reason = form.cleaned_data.get("attention_reason", "")
+        if form.cleaned_data.get("needs_attention"):
+            services.flag_webinar(obj, actor=request.user, reason=reason or "flagged by staff")
+        else:
+            services.clear_flag(obj, actor=request.user, note=reason)
+
     @admin.action(description="Release the hold of selected webinars")
     def expire_selected_holds(self, request: HttpRequest, queryset: QuerySet[Webinar]) -> None:
         def release(webinar: Webinar) -> str:
@@ -175,6 +543,9 @@ class WebinarAdmin(admin.ModelAdmin):
             return "hold released"
 
         apply_to_each(request, queryset, release)
+
+
+# --- The ledger and the audit log (read-only) ----------------------------------------------
 
 
 @admin.register(FleetSlot)
@@ -192,3 +563,16 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     search_fields = ["subject_code", "action", "actor__email"]
     date_hierarchy = "created_at"
     list_select_related = ["actor"]
+    fields = readonly_fields = [
+        "created_at",
+        "actor",
+        "action",
+        "subject_type",
+        "subject_code",
+        "webinar",
+        "details",
+    ]
+
+    @admin.display(description="data")
+    def details(self, obj: AuditEntry) -> str:
+        return json_display("data", "data")(obj)

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class WebinarsConfig(AppConfig):
     name = "webinars"
     verbose_name = "Webinars and fleet"
+
+    def ready(self) -> None:
+        from webinars import lockout
+
+        lockout.connect()

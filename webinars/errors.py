@@ -32,6 +32,7 @@ error_messages = {
         "Your organisation already has {count} unpaid holds. Pay for or cancel one first."
     ),
     "invalid_transition": _("A {status} booking cannot be {action}."),
+    "already_member": _("{email} already acts for an organisation."),
     "fleet_below_usage": _(
         "Region {region} already has {used} nodes committed at {slot}; the fleet cannot shrink "
         "below that."

@@ -85,7 +85,7 @@ class Package(models.Model):
 
     @property
     def warmup_minutes(self) -> int:
-        # research/media-relays.md §8: the larger clusters need longer to boot and warm.
+        # Larger clusters take longer to boot, join the fan-out tree and warm up.
         return 60 if self.capacity <= 100_000 else 120
 
 

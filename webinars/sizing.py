@@ -1,9 +1,15 @@
-"""Relay-cluster sizing (research/media-relays.md §4). Pure Python, no Django imports.
+"""Relay-cluster sizing. Pure Python, no Django imports.
 
-Per region r with forecast peak viewers N_r:
+A webinar is a fan-out tree: origins take the studio feed, one relay pair per region carries
+it across regions, and edges serve the viewers. Per region r with forecast peak viewers N_r:
     edges_r  = ceil(N_r * surge / viewers_per_edge), plus spare max(1, ceil(spare_ratio * that))
-    relays_r = relays_per_region when more than one region is used, else 0
-    origins  = `origins` nodes in the primary region (largest share; ties -> first listed)
+               (N+1 redundancy: at least one spare edge, 10 % by default)
+    relays_r = relays_per_region (an active and a standby relay) when more than one region
+               is used, else 0
+    origins  = `origins` nodes (primary and hot standby) in the primary region (largest
+               share; ties -> first listed)
+`viewers_per_edge` is what one edge serves with headroom (its CPU and egress limits at the
+top simulcast layer); measure it for the engine and instance type in use.
 
 Examples with the defaults: 10k in one region -> 11 edges + 2 origins = 13 nodes;
 1M split evenly over 8 regions -> 8 x 132 edges + 16 relays + 2 origins = 1,074 nodes.

@@ -1,4 +1,4 @@
-"""Generic double-entry journal CSV (research/stripe-b2b-finance.md §10): one entry per
+"""Generic double-entry journal CSV (there is no standard one to follow): one entry per
 document, balanced per entry_id. An invoice debits receivables with the gross and
 credits revenue with the net and VAT payable with the tax; a credit note reverses it."""
 

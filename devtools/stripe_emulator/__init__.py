@@ -15,6 +15,7 @@ Refunds, Events, ...) on loopback only, plus project-owned routes for what local
   not ask again for the address and tax ids the Customer already has.
 
 Production code must never import this package: it patches localstripe internals in-process
-and only makes sense as a stand-in server. The README's "The Stripe emulator vs real
-Stripe" table lists where it differs from Stripe.
+and only makes sense as a stand-in server. localstripe itself has no Checkout Sessions or
+Prices, no refund, charge or Checkout events and no idempotency (the README's "The Stripe
+emulator vs real Stripe" lists how the emulator still differs from Stripe).
 """
