@@ -3,6 +3,7 @@ environment (see the README's configuration table); nothing is production-only c
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
@@ -177,6 +178,64 @@ SIZING_SURGE = env.float("SIZING_SURGE", default=1.0)
 SIZING_SPARE_RATIO = env.float("SIZING_SPARE_RATIO", default=0.10)
 SIZING_RELAYS_PER_REGION = env.int("SIZING_RELAYS_PER_REGION", default=2)
 SIZING_ORIGINS = env.int("SIZING_ORIGINS", default=2)
+
+# --- Relay clusters (events): providers -------------------------------------------------
+# Which engine runs the relays: `janus` (real Janus processes on this machine), `simulated`
+# (a cloud simulation) or `aws` (EC2 Auto Scaling). Unset: janus when the Janus binary is
+# installed, else the simulation; events.providers.base logs the choice once per process.
+RELAY_JANUS_BINARY = env("RELAY_JANUS_BINARY", default="/usr/bin/janus")
+RELAY_PROVIDER = env("RELAY_PROVIDER", default="")
+if RELAY_PROVIDER:
+    RELAY_PROVIDER_SOURCE = "set by RELAY_PROVIDER"
+elif Path(RELAY_JANUS_BINARY).exists():
+    RELAY_PROVIDER, RELAY_PROVIDER_SOURCE = "janus", f"default: {RELAY_JANUS_BINARY} found"
+else:
+    RELAY_PROVIDER = "simulated"
+    RELAY_PROVIDER_SOURCE = f"default: {RELAY_JANUS_BINARY} not installed, cloud simulation"
+# Provider calls wait at most this long for a rate-limit token, then raise RateLimited.
+RELAY_RATE_MAX_WAIT_S = env.float("RELAY_RATE_MAX_WAIT_S", default=30.0)
+# Local Janus relays (events/providers/janus.py): configs, logs and pid files live here.
+_LOCAL_DATA_DIR = Path(env("LOCAL_DATA_DIR", default=str(BASE_DIR / ".local")))
+RELAY_DATA_DIR = env.path("RELAY_DATA_DIR", default=_LOCAL_DATA_DIR / "relays")
+RELAY_JANUS_PORTS = env("RELAY_JANUS_PORTS", default="20000-29999")  # below the ephemeral range
+RELAY_JANUS_NODES_PER_PROCESS = env.int("RELAY_JANUS_NODES_PER_PROCESS", default=50)
+RELAY_JANUS_MAX_PROCESSES = env.int("RELAY_JANUS_MAX_PROCESSES", default=60)
+RELAY_JANUS_TEST_STUDIO = env.bool("RELAY_JANUS_TEST_STUDIO", default=True)
+RELAY_MEDIA_FRESH_MS = env.int("RELAY_MEDIA_FRESH_MS", default=1000)
+# Cloud simulation (events/providers/simulated.py); seconds are simulated seconds.
+RELAY_SIM_BOOT_MEAN_S = env.float("RELAY_SIM_BOOT_MEAN_S", default=60.0)
+RELAY_SIM_BOOT_JITTER_S = env.float("RELAY_SIM_BOOT_JITTER_S", default=15.0)
+RELAY_SIM_FAILURE_RATE = env.float("RELAY_SIM_FAILURE_RATE", default=0.05)
+RELAY_SIM_QUOTA_PER_REGION = env.int("RELAY_SIM_QUOTA_PER_REGION", default=1200)
+RELAY_SIM_REGION_QUOTAS = env.json("RELAY_SIM_REGION_QUOTAS", default={})
+RELAY_SIM_API_RATE = env.float("RELAY_SIM_API_RATE", default=20.0)
+RELAY_SIM_API_BURST = env.int("RELAY_SIM_API_BURST", default=20)
+RELAY_SIM_TIME_SCALE = env.float("RELAY_SIM_TIME_SCALE", default=1.0)
+RELAY_SIM_SEED = env("RELAY_SIM_SEED", default="")
+# EC2 Auto Scaling (events/providers/aws.py). Credentials come from the usual AWS chain.
+RELAY_AWS_ENDPOINT_URL = env("RELAY_AWS_ENDPOINT_URL", default="")
+RELAY_AWS_REGIONS = env.json(
+    "RELAY_AWS_REGIONS",
+    default={
+        "us-east": "us-east-1",
+        "us-west": "us-west-2",
+        "sa-east": "sa-east-1",
+        "eu-west": "eu-west-1",
+        "eu-central": "eu-central-1",
+        "ap-south": "ap-south-1",
+        "ap-southeast": "ap-southeast-1",
+        "ap-northeast": "ap-northeast-1",
+    },
+)
+RELAY_AWS_IMAGE_ID = env("RELAY_AWS_IMAGE_ID", default="")
+RELAY_AWS_INSTANCE_TYPES = env.json(
+    "RELAY_AWS_INSTANCE_TYPES",
+    default={"origin": "c6i.2xlarge", "relay": "c6i.2xlarge", "edge": "c6i.4xlarge"},
+)
+RELAY_AWS_NAME_PREFIX = env("RELAY_AWS_NAME_PREFIX", default="relay")
+RELAY_AWS_MAX_GROUP_SIZE = env.int("RELAY_AWS_MAX_GROUP_SIZE", default=2000)
+RELAY_AWS_API_RATE = env.float("RELAY_AWS_API_RATE", default=10.0)
+RELAY_AWS_API_BURST = env.int("RELAY_AWS_API_BURST", default=20)
 
 LOGGING = {
     "version": 1,
