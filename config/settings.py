@@ -232,6 +232,7 @@ RELAY_AWS_INSTANCE_TYPES = env.json(
     "RELAY_AWS_INSTANCE_TYPES",
     default={"origin": "c6i.2xlarge", "relay": "c6i.2xlarge", "edge": "c6i.4xlarge"},
 )
+RELAY_AWS_SUBNETS = env.json("RELAY_AWS_SUBNETS", default={})  # region -> "subnet-a,subnet-b"
 RELAY_AWS_NAME_PREFIX = env("RELAY_AWS_NAME_PREFIX", default="relay")
 RELAY_AWS_MAX_GROUP_SIZE = env.int("RELAY_AWS_MAX_GROUP_SIZE", default=2000)
 RELAY_AWS_API_RATE = env.float("RELAY_AWS_API_RATE", default=10.0)
