@@ -377,7 +377,10 @@ class JanusProvider(RelayProvider):
             proc.remove_folder(Path(row.folder))
 
     def teardown(self, webinar_code: str) -> None:
-        for node in self.describe(webinar_code):
+        nodes = self.describe(webinar_code)
+        for node in nodes:  # all stop in parallel; terminate then waits for each
+            proc.nudge(node.detail.get("pid"), f"{node.detail['folder']}/")
+        for node in nodes:
             self.terminate(node)
         folder = self.webinar_dir(webinar_code)
         proc.ensure_studio(folder, [], enabled=False)
