@@ -123,16 +123,21 @@ def _book_context(form: BookingForm) -> dict[str, object]:
 @login_required
 @require_POST
 def quote(request: HttpRequest) -> HttpResponse:
-    """The live quote fragment (htmx): price, cluster, availability, alternatives."""
+    """The live quote fragment (htmx): price, cluster, availability, alternatives. Input
+    that cannot be quoted answers 400 with the reason in the fragment (book.html lets htmx
+    show 400 fragments)."""
     form = BookingForm(request.POST)
     context: dict[str, object] = {"form": form}
+    status = 400
     if form.is_valid():
         try:
             booking_request = build_request(**form.booking_kwargs())
             context["quote"] = selectors.quote_webinar(booking_request)
+            status = 200
         except BookingError as exc:
             context["error"] = exc.message
-    return render(request, "webinars/_quote.html", context)
+            status = exc.http_status
+    return render(request, "webinars/_quote.html", context, status=status)
 
 
 @login_required
