@@ -68,7 +68,10 @@ def test_other_organisations_webinars_are_404(organiser, outsider, package_10k):
 
 
 def test_anonymous_cannot_book(catalogue):
-    assert APIClient().post(reverse("api-webinars"), _payload(), format="json").status_code == 403
+    response = APIClient().post(reverse("api-webinars"), _payload(), format="json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Basic ")
+    assert not Webinar.objects.exists()
 
 
 def test_openapi_schema_is_served(client, catalogue):
