@@ -187,6 +187,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Quotes, holds and bookings for single-use mega-webinar packages.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "PresetAudienceEnum": "webinars.api.PRESET_AUDIENCES",
+        "CustomAudienceEnum": "webinars.api.CUSTOM_AUDIENCE",
+    },
 }
 
 # Booking rules (webinars app).

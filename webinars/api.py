@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -102,6 +103,11 @@ def _split_field(*, required: bool) -> serializers.DictField:
     )
 
 
+# Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]: the schema's two audience enums.
+PRESET_AUDIENCES = list(AUDIENCE_PRESETS)
+CUSTOM_AUDIENCE = [CUSTOM_PRESET]
+
+
 class _BookingFields(serializers.Serializer):
     package = _package_field()
     start = LocalDateTimeField()
@@ -148,11 +154,11 @@ class WebinarInputSerializer(BookingInputSerializer):
 
 # Schema-only shapes: the same fields, with the audience/split dependency made explicit.
 class PresetBookingSerializer(_BookingFields):
-    audience = serializers.ChoiceField(choices=list(AUDIENCE_PRESETS))
+    audience = serializers.ChoiceField(choices=PRESET_AUDIENCES)
 
 
 class CustomBookingSerializer(_BookingFields):
-    audience = serializers.ChoiceField(choices=[CUSTOM_PRESET])
+    audience = serializers.ChoiceField(choices=CUSTOM_AUDIENCE)
     split = _split_field(required=True)
 
 
@@ -283,6 +289,10 @@ class _ValidationErrorSchema(OpenApiSerializerExtension):
                 "oneOf": [messages, {"type": "object", "additionalProperties": messages}]
             },
         }
+
+
+class _BasicAuthScheme(BasicScheme):
+    target_class = "webinars.api_guards.BasicAuthentication"
 
 
 # --- OpenAPI: every status an operation can answer -----------------------------------------
