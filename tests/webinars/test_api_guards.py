@@ -118,6 +118,18 @@ def test_signed_in_clients_have_a_per_user_budget_shared_by_every_worker(
         counters.close()
 
 
+def test_an_outage_of_the_throttle_counters_does_not_take_the_api_down(
+    organiser, catalogue, settings, caplog
+):
+    settings.CACHES = settings.CACHES | {
+        "api-throttle": settings.CACHES["api-throttle"] | {"LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    client = APIClient()
+    client.force_authenticate(organiser)
+    assert client.post(reverse("api-quote"), _payload(), format="json").status_code == 200
+    assert "API throttle cache unavailable" in caplog.text
+
+
 # --- Dates at the ends of the calendar -------------------------------------------------------
 
 EDGES = [
