@@ -8,7 +8,9 @@ throttles are in webinars.api_guards.
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -43,6 +45,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own 400 for it is an HTML page.
+        exc = exceptions.ParseError(
+            f"JSON parse error - body over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        )
     response = drf_exception_handler(exc, context)
     if (
         response is not None

@@ -22,9 +22,6 @@ MAX_JSON_DEPTH = 32
 THROTTLE_CACHE = "api-throttle"
 
 
-# --- Parsing, authentication, throttling, errors -------------------------------------------
-
-
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser with limits, so hostile bodies get a 400 and never reach a query:
     nesting deeper than MAX_JSON_DEPTH (however deep: the C decoder's RecursionError is

@@ -202,6 +202,16 @@ def test_deeply_nested_json_is_a_400_on_every_endpoint_that_reads_a_body(
     assert _nothing_written()
 
 
+def test_a_body_over_the_upload_limit_is_a_400(organiser, catalogue, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = APIClient()
+    client.force_authenticate(organiser)
+    response = client.post(reverse("api-webinars"), _payload(title="x" * 2000), format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "JSON parse error - body over 1000 bytes."
+    assert _nothing_written()
+
+
 def test_a_body_that_is_not_json_is_a_415(organiser, catalogue):
     client = APIClient()
     client.force_authenticate(organiser)
