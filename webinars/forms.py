@@ -1,10 +1,12 @@
 """Input validation for the organiser pages (400-style errors shown next to the field)."""
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from stdnum.eu import vat as eu_vat
 from stdnum.util import clean
@@ -96,6 +98,26 @@ class OrganisationForm(forms.ModelForm):
         return compact
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """The start as typed, kept naive: `rules.local_to_utc` alone reads it in the chosen
+    zone (Django's field would read it in the current time zone first). An explicit offset
+    stays aware and names the instant, as on the API."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            # Python's ISO parser stops at a NUL and would accept what precedes it.
+            parsed = None if "\x00" in text else parse_datetime(text)
+        except ValueError as exc:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        # BaseTemporalField parses the other input formats, without any time zone.
+        return parsed or super(forms.DateTimeField, self).to_python(value)
+
+
 class BookingForm(forms.Form):
     """The booking / quote form. Region shares arrive as `share_<region code>` fields."""
 
@@ -103,7 +125,7 @@ class BookingForm(forms.Form):
     package = forms.ModelChoiceField(
         queryset=Package.objects.filter(is_active=True), to_field_name="code", empty_label=None
     )
-    start = forms.DateTimeField(
+    start = LocalDateTimeField(
         label=_("Start (local time)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
@@ -162,10 +184,9 @@ class BookingForm(forms.Form):
 
     def booking_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        start = data["start"]
         return {
             "package": data["package"],
-            "start_local": start.replace(tzinfo=None),
+            "start_local": data["start"],
             "timezone_name": data["timezone"],
             "duration_minutes": data["duration_minutes"],
             "preset": data["audience"],

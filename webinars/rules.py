@@ -2,9 +2,10 @@
 validated `BookingRequest`, or raise a `BookingError` that says exactly what is wrong."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
 from django.utils import timezone
@@ -43,6 +44,11 @@ AUDIENCE_PRESETS: dict[str, tuple[str, dict[str, int]]] = {
     ),
 }
 CUSTOM_PRESET = "custom"
+
+# Time-zone offsets stay within a day, so wall-clock times inside these bounds convert to
+# UTC (and back) without leaving datetime's range of years 1 to 9999.
+_EARLIEST_REPRESENTABLE = datetime.min + timedelta(days=2)
+_LATEST_REPRESENTABLE = datetime.max - timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,16 @@ def slot_need_for(
     )
 
 
+@cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def resolve_timezone(name: str) -> ZoneInfo:
+    """The IANA zones the booking form offers, on every entry point (ZoneInfo alone would
+    also open `posix/...`, `right/...` and other files of the zone database)."""
+    if name not in _known_zones():
+        raise BookingError("unknown_timezone", tz=name)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -134,6 +149,36 @@ def resolve_audience(preset: str, custom_split: dict[str, int] | None) -> dict[s
     return split
 
 
+def local_to_utc(start: datetime, timezone_name: str) -> datetime:
+    """The one conversion from the start an organiser gave to the aware UTC instant stored.
+    Form, live quote, API and services all reach it through `build_request`.
+
+    - A naive `start` is wall-clock time in `timezone_name`. A time skipped when the clocks
+      go forward does not exist there: BookingError "nonexistent_time". A time repeated
+      when they go back is read as its first occurrence (still on summer time, `fold=0`),
+      the earlier of the two instants, so a booking never starts later than the organiser
+      could have meant.
+    - An aware `start` (the API accepts an explicit offset) is the instant it names; the
+      zone then only says how to show it.
+    - A start so close to year 1 or 9999 that a time-zone offset would leave the calendar
+      is refused as in the past or beyond the horizon, before any arithmetic is done on it.
+    """
+    zone = resolve_timezone(timezone_name)
+    wall = start.replace(tzinfo=None)
+    if wall < _EARLIEST_REPRESENTABLE:
+        raise BookingError("start_in_past")
+    if wall > _LATEST_REPRESENTABLE:
+        raise BookingError("beyond_horizon", days=settings.BOOKING_HORIZON_DAYS)
+    if start.tzinfo is not None:
+        return start.astimezone(UTC)
+    instant = start.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != start:
+        raise BookingError(
+            "nonexistent_time", local=start.strftime("%Y-%m-%d %H:%M"), tz=timezone_name
+        )
+    return instant
+
+
 def build_request(
     *,
     package: Package,
@@ -144,21 +189,15 @@ def build_request(
     custom_split: dict[str, int] | None = None,
     now: datetime | None = None,
 ) -> BookingRequest:
-    """Validate one booking request; the order of checks is the order a user fixes them."""
+    """Validate one booking request; the order of checks is the order a user fixes them.
+
+    `start_local` is read by `local_to_utc`: naive means wall-clock time in `timezone_name`.
+    """
     now = now or timezone.now()
     if not package.is_active:
         raise BookingError("package_inactive", package=package.name)
     zone = resolve_timezone(timezone_name)
-    if start_local.tzinfo is None:
-        typed = start_local
-        start_local = start_local.replace(tzinfo=zone)
-        # A time skipped by a spring-forward change does not survive the round trip; an
-        # ambiguous fall-back time takes its first occurrence (fold=0).
-        if start_local.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != typed:
-            raise BookingError(
-                "nonexistent_time", local=typed.strftime("%Y-%m-%d %H:%M"), tz=timezone_name
-            )
-    start_at = start_local.astimezone(ZoneInfo("UTC"))
+    start_at = local_to_utc(start_local, timezone_name)
     if not package.min_duration_minutes <= duration_minutes <= package.max_duration_minutes:
         raise BookingError(
             "duration_range", min=package.min_duration_minutes, max=package.max_duration_minutes

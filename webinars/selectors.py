@@ -201,6 +201,9 @@ def organisation_for_user(user: User) -> Organisation | None:
 def get_webinar_for_user(user: User, code: str) -> Webinar:
     """The one fetch for a webinar by code: 404 for other organisations' webinars, so a
     response never reveals that a code exists."""
+    if "\x00" in code:
+        # No code holds a NUL, and PostgreSQL would refuse the lookup with a 500.
+        raise Http404("No such webinar.")
     try:
         return webinars_for_user(user).get(code=code)
     except Webinar.DoesNotExist as exc:

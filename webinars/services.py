@@ -96,8 +96,8 @@ def book_webinar(
     plan = request.plan()
     need = request.slot_need(plan)
     now = timezone.now()
-    _check_hold_limit(organisation)
     with transaction.atomic():
+        _check_hold_limit(organisation, now=now)
         # Everything that does not need the ledger goes first, so the slot locks are held
         # only for the check, the update and the commit.
         webinar = Webinar.objects.create(
@@ -145,13 +145,18 @@ def book_webinar(
     return webinar
 
 
-def _check_hold_limit(organisation: Organisation) -> None:
-    """An abuse limit, not a capacity rule: counted without a lock, so two simultaneous
-    holds may pass it by one. Capacity itself is enforced under row locks in the ledger."""
+def _check_hold_limit(organisation: Organisation, *, now: datetime) -> None:
+    """An abuse limit (holds are free), counted under the organisation's row lock in the
+    hold's own transaction: simultaneous holds by one organisation queue here, so the
+    limit holds exactly. Lock order: organisation, then webinar, regions and slots, as
+    everywhere; nothing locks an organisation after any of those."""
     limit = settings.MAX_UNPAID_HOLDS
     if not limit:
         return
-    unpaid = organisation.webinars.filter(status=S.HELD, hold_expires_at__gt=timezone.now())
+    Organisation.objects.select_for_update(no_key=True).only("pk").get(pk=organisation.pk)
+    unpaid = Webinar.objects.filter(
+        organisation_id=organisation.pk, status=S.HELD, hold_expires_at__gt=now
+    )
     if unpaid.count() >= limit:
         raise BookingError("too_many_holds", count=limit)
 

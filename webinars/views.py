@@ -149,19 +149,24 @@ def quote(request: HttpRequest) -> HttpResponse:
     alternatives as links that fill the form, the cancellation policy, the cluster; and,
     out of band, the hold button, disabled with the reason when the time cannot be booked.
     It needs a login, like the form it serves (anonymous quotes are the throttled API's);
-    a signed-in user without an organisation is a visitor to VAT: net, "excl. VAT"."""
+    a signed-in user without an organisation is a visitor to VAT: net, "excl. VAT".
+    Input that cannot be quoted answers 400 with the reason in the fragment (book.html
+    lets htmx show 400 fragments)."""
     form = BookingForm(request.POST)
     context: dict[str, object] = {"form": form}
+    status = 400
     if form.is_valid():
         try:
             booking_request = build_request(**form.booking_kwargs())
         except BookingError as exc:
             context["error"] = exc.message
             context["blocked"] = exc.message
+            status = exc.http_status
         else:
             quote = selectors.quote_webinar(
                 booking_request, organisation=selectors.organisation_for_user(request.user)
             )
+            status = 200
             context["quote"] = quote
             context["search_days"] = settings.ALTERNATIVE_SEARCH_DAYS
             context["alternatives"] = [
@@ -173,7 +178,7 @@ def quote(request: HttpRequest) -> HttpResponse:
                     f"This time is fully booked in {regions}: pick one of the other start "
                     "times or another date."
                 )
-    return render(request, "webinars/_quote.html", context)
+    return render(request, "webinars/_quote.html", context, status=status)
 
 
 def _alternative(request: HttpRequest, start: datetime, asked: BookingRequest) -> dict[str, object]:

@@ -29,7 +29,8 @@ def test_a_paid_card_payment_is_recorded_as_card_and_the_admin_shows_it(
     assert page.status_code == 200
     assert "Card" in page.text and "Not chosen yet" not in page.text
     listed = client.get("/admin/billing/payment/", {"method__exact": "card"})
-    assert str(paid.code) in listed.text
+    assert f"/admin/billing/payment/{paid.pk}/change/" in listed.text
+    assert "Card" in listed.text
 
 
 def test_a_funded_bank_transfer_stays_recorded_as_bank_transfer(

@@ -68,7 +68,10 @@ def test_other_organisations_webinars_are_404(organiser, outsider, package_10k):
 
 
 def test_anonymous_cannot_book(catalogue):
-    assert APIClient().post(reverse("api-webinars"), _payload(), format="json").status_code == 403
+    response = APIClient().post(reverse("api-webinars"), _payload(), format="json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Basic ")
+    assert not Webinar.objects.exists()
 
 
 def test_openapi_schema_is_served(client, catalogue):
@@ -85,3 +88,30 @@ def test_a_start_with_an_offset_is_the_instant_it_names(organiser, catalogue):
         reverse("api-webinars"), _payload(start=f"{day}T15:00:00+02:00"), format="json"
     ).json()
     assert body["start_at"].startswith(f"{day}T13:00:00")
+
+
+def test_the_schema_documents_every_answer_and_the_audience_split_dependency(client, catalogue):
+    schema = client.get(reverse("schema"), {"format": "json"}).json()
+    statuses = {
+        (path, method): sorted(op["responses"])
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+    }
+    assert statuses == {
+        ("/api/v1/packages/", "get"): ["200", "401", "429"],
+        ("/api/v1/quotes/", "post"): ["200", "400", "401", "403", "415", "429"],
+        ("/api/v1/webinars/", "get"): ["200", "401", "429"],
+        ("/api/v1/webinars/", "post"): ["201", "400", "401", "403", "409", "415", "429"],
+        ("/api/v1/webinars/{code}/", "get"): ["200", "401", "404", "429"],
+    }
+    quote = schema["paths"]["/api/v1/quotes/"]["post"]
+    assert quote["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Quote"
+    }
+    assert list(quote["requestBody"]["content"]) == ["application/json"]
+    components = schema["components"]["schemas"]
+    assert components["Error"]["required"] == ["code", "detail"]
+    # A custom audience needs a split; a preset has none to give.
+    assert "split" in components["CustomBooking"]["required"]
+    assert "split" not in components["PresetBooking"]["properties"]
+    assert components["BookingRequest"]["discriminator"]["propertyName"] == "audience"

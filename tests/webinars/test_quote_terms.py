@@ -49,9 +49,9 @@ def _form(**extra: str) -> dict[str, str]:
     } | extra
 
 
-def _quote(client, **extra: str) -> str:
+def _quote(client, *, status: int = 200, **extra: str) -> str:
     response = client.post(reverse("webinars:quote"), _form(**extra))
-    assert response.status_code == 200
+    assert response.status_code == status
     return html.unescape(response.content.decode())
 
 
@@ -191,7 +191,7 @@ def test_continue_is_disabled_with_the_reason_when_the_rules_refuse_the_time(
 ):
     client.force_login(organiser)
     too_soon = local_start(days=1, hour=15).strftime("%Y-%m-%dT%H:%M")
-    action = _hold_action(_quote(client, package="1m", start=too_soon))
+    action = _hold_action(_quote(client, status=400, package="1m", start=too_soon))
     assert re.search(r"<button[^>]*disabled", action)
     assert "14 days" in _text(action)
 
