@@ -16,6 +16,7 @@ from django.db import connection
 from events.models import JanusProcess, PortLease
 from events.providers import janus_proc
 from events.providers.base import Cascade, NodeSpec, NodeState, Role, default_cascade
+from events.providers.janus import JanusProvider
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -126,13 +127,16 @@ def test_create_is_idempotent_per_request_key_even_when_raced(janus, code):
     wanted = specs(code, [("us-east", Role.ORIGIN, 1), ("us-east", Role.EDGE, 3)])
     results = []
 
-    def create():
+    def create(own):  # the same four nodes, plus two of the thread's own
         try:
             results.append(janus.create_nodes(wanted))
+            janus.create_nodes(specs(code, [(own, Role.EDGE, 2)]))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=create) for _ in range(3)]
+    threads = [
+        threading.Thread(target=create, args=(r,)) for r in ("eu-west", "ap-south", "sa-east")
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -141,20 +145,22 @@ def test_create_is_idempotent_per_request_key_even_when_raced(janus, code):
     assert len(results) == 4
     pids = {tuple(n.provider_id for n in nodes) for nodes in results}
     assert len(pids) == 1, pids  # every call saw the same four processes
-    assert JanusProcess.objects.filter(webinar_code=code).count() == 4
-    assert PortLease.objects.filter(process__webinar_code=code).count() == 4
-    assert len(janus_proc.find_processes(f"{janus.data_dir / code}/")) == 4
+    assert JanusProcess.objects.filter(webinar_code=code).count() == 10
+    assert PortLease.objects.filter(process__webinar_code=code).count() == 10
+    assert len(janus_proc.find_processes(f"{janus.data_dir / code}/")) == 10
+    ports = [p for n in janus.describe(code) for k, p in n.detail.items() if k.endswith("_port")]
+    assert len(ports) == len(set(ports)) == 40  # raced for, never shared
 
     # A terminated key stays spent: asking again does not start it.
     janus.terminate(results[0][1])
     again = janus.create_nodes([wanted[1]])
     assert again[0].state == NodeState.TERMINATED
-    assert len(janus_proc.find_processes(f"{janus.data_dir / code}/")) == 3
+    assert len(janus_proc.find_processes(f"{janus.data_dir / code}/")) == 9
 
 
 def test_ports_never_collide_and_are_not_reused_while_a_process_lives(janus, code, settings):
     settings.RELAY_JANUS_PORTS = "23000-23049"  # five blocks of ten
-    janus.__init__()  # re-read the port range
+    janus = JanusProvider()  # reads the narrower range
     busy = socket.socket()  # another program holds a port of the first block
     busy.bind(("127.0.0.1", 23000))
     busy.listen()
