@@ -9,13 +9,14 @@ short session that is destroyed afterwards.
 
 from __future__ import annotations
 
+import http.client
+import json
 import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
-
-import requests
+from urllib.parse import urlsplit
 
 from events.providers.base import ProviderError
 
@@ -43,33 +44,50 @@ class Handle:
 
 
 class JanusClient:
+    """JSON over one kept-alive loopback HTTP connection (the standard library's: the
+    provider needs no HTTP package at run time)."""
+
     def __init__(self, base_url: str, *, timeout: float = 2.0) -> None:
+        parts = urlsplit(base_url)
         self.base_url = base_url.rstrip("/")
+        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
+        self._path = parts.path.rstrip("/")
         self.timeout = timeout
-        self._http = requests.Session()
+        self._conn: http.client.HTTPConnection | None = None
 
     def close(self) -> None:
-        self._http.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        if self._conn is None:
+            self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+        payload = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"} if payload else {}
+        try:
+            self._conn.request(method, path, body=payload, headers=headers)
+            response = self._conn.getresponse()
+            raw = response.read()
+            if response.status != 200:
+                raise JanusError(f"HTTP {response.status} from {path}")
+            return json.loads(raw)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            self.close()
+            raise JanusError(f"not answering: {type(exc).__name__}") from exc
 
     def info(self) -> dict[str, Any]:
         """GET /info: liveness without a session; also lists the loaded plugins."""
-        try:
-            response = self._http.get(f"{self.base_url}/info", timeout=self.timeout)
-            response.raise_for_status()
-            data = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise JanusError(f"not answering: {type(exc).__name__}") from exc
-        if data.get("janus") != "server_info":
-            raise JanusError(f"unexpected info answer {data.get('janus')!r}")
+        data = self._json("GET", f"{self._path}/info")
+        if not isinstance(data, dict) or data.get("janus") != "server_info":
+            raise JanusError("unexpected answer to /info")
         return data
 
     def post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        payload = dict(body, transaction=secrets.token_hex(6))
-        try:
-            response = self._http.post(url, json=payload, timeout=self.timeout)
-            answer = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise JanusError(f"not answering: {type(exc).__name__}") from exc
+        path = self._path + url[len(self.base_url) :]
+        answer = self._json("POST", path, dict(body, transaction=secrets.token_hex(6)))
+        if not isinstance(answer, dict):
+            raise JanusError("unexpected answer")
         if answer.get("janus") == "error":
             error = answer.get("error", {})
             raise JanusError(f"janus: {error.get('reason')}", error.get("code"))
