@@ -10,8 +10,9 @@ process); `wire` only adds and stops forwarders, so re-wiring is cheap and repea
 
 Health: `GET /janus/info` (answers, both plugins loaded); origins and relays must hold
 their remote publisher; a wired edge must receive media: the mountpoint's newest-packet
-age (`age_ms`) is read twice, RELAY_MEDIA_FRESH_MS apart at most, and must be small both
-times and not grow (an unfed mountpoint's age counts up from its creation).
+age (`age_ms`) is read twice, `read_gap` (0.4 s) apart; the second read must be under
+RELAY_MEDIA_FRESH_MS and must not have grown by half the gap (an unfed mountpoint's age
+counts up from its creation, so one small read proves nothing).
 
 Scale-down: a laptop or CI box cannot run a 1M plan's 1,074 relays, so `local_scale` runs
 one process per up to RELAY_JANUS_NODES_PER_PROCESS planned nodes of a region and role
@@ -19,7 +20,7 @@ one process per up to RELAY_JANUS_NODES_PER_PROCESS planned nodes of a region an
 RELAY_JANUS_MAX_PROCESSES processes remain. Plans that fit under the cap run in full.
 
 Drain has no viewer routing to stop here: it marks the node draining (describe shows it)
-and media keeps flowing until terminate.
+and media keeps flowing until terminate. No cloud API is involved, so no rate limit either.
 """
 
 from __future__ import annotations
@@ -155,11 +156,8 @@ class JanusProvider(RelayProvider):
                 },
             )
             row = JanusProcess.objects.select_for_update().get(pk=row.pk)
-            if (row.webinar_code, row.region, row.role) != (
-                spec.webinar_code,
-                spec.region,
-                spec.role,
-            ):
+            wanted = (spec.webinar_code, spec.region, spec.role)
+            if (row.webinar_code, row.region, row.role) != wanted:
                 raise ProviderError(f"request key {spec.request_key!r} names another node")
             if created:  # the row commits with the outcome; a crash rolls both back
                 self._start(row)
