@@ -31,8 +31,8 @@ from webinars.admin import (
     money_display,
     readable_fields,
 )
+from webinars.formatting import format_money
 from webinars.models import Webinar
-from webinars.templatetags.money import format_money
 
 _amount = money_display("amount_minor", "amount")
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from billing import gateway
 from billing.errors import BillingError
 from billing.models import Payment, StripeCustomer
-from billing.tax import compute_amounts, determine_tax
+from billing.tax import compute_amounts, tax_for_organisation
 from webinars import audit, cancellation
 from webinars.models import AuditEntry, Organisation, User, Webinar
 
@@ -109,12 +109,7 @@ def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Pay
             "hold_ending", "Your hold is about to end and cannot be extended; book again to pay."
         )
     organisation = webinar.organisation
-    decision = determine_tax(
-        seller_country=settings.SELLER["country"],
-        buyer_country=organisation.country,
-        buyer_vat_id=organisation.vat_id,
-        vat_rates=settings.VAT_RATES,
-    )
+    decision = tax_for_organisation(organisation)
     net, tax, gross = compute_amounts(webinar.price_minor, decision.rate_bp)
     attempt = (
         webinar.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0

@@ -17,11 +17,16 @@ from django.utils import timezone
 from billing import emails, pdf, tasks_finance
 from billing.errors import BillingError
 from billing.models import Invoice, InvoiceLine, InvoiceSequence, Payment, Refund
-from billing.selectors import PAID_STATUSES
-from billing.tax import TaxDecision, compute_amounts, determine_tax, split_gross, tax_note
+from billing.tax import (
+    TaxDecision,
+    compute_amounts,
+    split_gross,
+    tax_for_organisation,
+    tax_note,
+)
 from webinars import audit
+from webinars.formatting import format_in_zone, format_money_code
 from webinars.models import Organisation, User, Webinar
-from webinars.templatetags.money import format_in_zone
 
 INVOICE_SERIES = "INV"
 CREDIT_NOTE_SERIES = "CN"
@@ -60,12 +65,7 @@ def _payment_tax(payment: Payment, organisation: Organisation) -> TaxDecision:
         return TaxDecision(
             payment.tax_treatment, payment.tax_rate_bp, tax_note(payment.tax_treatment)
         )
-    decision = determine_tax(
-        seller_country=settings.SELLER["country"],
-        buyer_country=organisation.country,
-        buyer_vat_id=organisation.vat_id,
-        vat_rates=settings.VAT_RATES,
-    )
+    decision = tax_for_organisation(organisation)
     expected = compute_amounts(payment.net_minor, decision.rate_bp)
     if expected != (payment.net_minor, payment.tax_minor, payment.amount_minor):
         raise BillingError("tax_mismatch", "The payment's VAT does not match its treatment.")
@@ -97,6 +97,21 @@ def _finalise(invoice: Invoice, series: str) -> Invoice:
     return invoice
 
 
+def _add_line(document: Invoice, description: str) -> None:
+    """A document's one line (the package sold, or the credit for it): its amounts."""
+    InvoiceLine.objects.create(
+        invoice=document,
+        position=1,
+        description=description[:DESCRIPTION_MAX],
+        quantity=1,
+        unit_net_minor=document.net_minor,
+        net_minor=document.net_minor,
+        tax_rate_bp=document.tax_rate_bp,
+        tax_minor=document.tax_minor,
+        gross_minor=document.gross_minor,
+    )
+
+
 def _queue_delivery(invoice: Invoice) -> None:
     invoice_id = invoice.pk
     transaction.on_commit(
@@ -118,7 +133,7 @@ def issue_invoice(payment: Payment, *, actor: User | None) -> Invoice:
     existing = Invoice.objects.filter(payment=payment, kind=Invoice.Kind.INVOICE).first()
     if existing is not None:
         return existing
-    if payment.status not in PAID_STATUSES:
+    if payment.status not in Payment.PAID_STATUSES:
         raise BillingError("not_paid", "Only a paid payment can be invoiced.")
     if payment.late:
         # Refunded in full because it could not be confirmed: nothing was supplied.
@@ -150,17 +165,7 @@ def issue_invoice(payment: Payment, *, actor: User | None) -> Invoice:
         paid=True,
     )
     _finalise(invoice, INVOICE_SERIES)
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        position=1,
-        description=line_description(webinar),
-        quantity=1,
-        unit_net_minor=invoice.net_minor,
-        net_minor=invoice.net_minor,
-        tax_rate_bp=invoice.tax_rate_bp,
-        tax_minor=invoice.tax_minor,
-        gross_minor=invoice.gross_minor,
-    )
+    _add_line(invoice, line_description(webinar))
     audit.record(
         "invoice.issued",
         invoice,
@@ -260,17 +265,7 @@ def issue_credit_note(refund: Refund, *, actor: User | None) -> Invoice:
     description = (
         f"Credit for invoice {invoice.number} ({what}): {original.description if original else ''}"
     )
-    InvoiceLine.objects.create(
-        invoice=note,
-        position=1,
-        description=description[:DESCRIPTION_MAX],
-        quantity=1,
-        unit_net_minor=net,
-        net_minor=net,
-        tax_rate_bp=note.tax_rate_bp,
-        tax_minor=tax,
-        gross_minor=note.gross_minor,
-    )
+    _add_line(note, description)
     audit.record(
         "credit_note.issued",
         note,
@@ -311,7 +306,7 @@ def deliver_invoice(invoice: Invoice, *, now: datetime | None = None) -> Invoice
                 "invoice": invoice,
                 "seller": invoice.seller,
                 "buyer": invoice.buyer,
-                "gross": pdf.money(invoice.gross_minor, invoice.currency),
+                "gross": format_money_code(invoice.gross_minor, invoice.currency),
             },
             attachments=[(f"{invoice.number}.pdf", document, "application/pdf")],
         )

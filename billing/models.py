@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from webinars.formatting import format_money_code
 from webinars.models import Organisation, User, Webinar
 
 
@@ -29,17 +30,29 @@ class StripeCustomer(models.Model):
         return self.stripe_id
 
 
+class PaymentStatus(models.TextChoices):
+    OPEN = "open", _("Checkout open")
+    AWAITING_FUNDS = "awaiting_funds", _("Awaiting bank transfer")
+    SUCCEEDED = "succeeded", _("Paid")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Checkout expired")
+    REFUNDED = "refunded", _("Refunded")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+
+
+# Outside the class so that Payment.Meta's constraint can name them too (a nested class
+# body does not see its enclosing class's names).
+_PAID = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+
+
 class Payment(models.Model):
     """One Stripe Checkout attempt for one webinar; amounts are snapshotted at creation."""
 
-    class Status(models.TextChoices):
-        OPEN = "open", _("Checkout open")
-        AWAITING_FUNDS = "awaiting_funds", _("Awaiting bank transfer")
-        SUCCEEDED = "succeeded", _("Paid")
-        FAILED = "failed", _("Failed")
-        EXPIRED = "expired", _("Checkout expired")
-        REFUNDED = "refunded", _("Refunded")
-        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    Status = PaymentStatus
+    # Paid, whatever was refunded later: collected, invoiced, and the webinar's one payment.
+    PAID_STATUSES = _PAID
+    # Paid and not refunded in full: what a refund can still come out of.
+    REFUNDABLE_STATUSES = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED)
 
     class Method(models.TextChoices):
         CARD = "card", _("Card")
@@ -80,7 +93,7 @@ class Payment(models.Model):
             # At most one successful payment per webinar: a second one is refunded.
             models.UniqueConstraint(
                 fields=["webinar"],
-                condition=Q(status__in=["succeeded", "partially_refunded", "refunded"], late=False),
+                condition=Q(status__in=list(_PAID), late=False),
                 name="payment_one_success_per_webinar",
             ),
         ]
@@ -130,7 +143,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount_minor / 100:.2f} {self.currency} {self.status}"
+        return f"{format_money_code(self.amount_minor, self.currency)} {self.status}"
 
 
 class Dispute(models.Model):

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from billing.emails import make_message
 from billing.models import Dispute, Payment, Refund
+from webinars.formatting import format_in_zone, format_money
 from webinars.models import Webinar
-from webinars.templatetags.money import format_in_zone, format_money
 
 
 def _starts(webinar: Webinar) -> str:

@@ -18,18 +18,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice
-
-
-def money(minor: int, currency: str) -> str:
-    """'USD 9,000.00' from minor units, without floats."""
-    sign = "-" if minor < 0 else ""
-    units, cents = divmod(abs(minor), 100)
-    return f"{currency} {sign}{units:,}.{cents:02d}"
-
-
-def percent(rate_bp: int) -> str:
-    """2300 -> '23%', 2550 -> '25.5%'."""
-    return f"{rate_bp / 100:g}%"
+from webinars.formatting import format_money_code as money
+from webinars.formatting import format_percent as percent
 
 
 def _context(invoice: Invoice) -> dict[str, Any]:

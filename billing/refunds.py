@@ -21,9 +21,6 @@ from webinars import audit, cancellation
 from webinars import services as webinar_services
 from webinars.models import User, Webinar
 
-S = Webinar.Status
-PAID = (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED)
-
 
 @dataclass(frozen=True)
 class RefundQuote:
@@ -34,7 +31,11 @@ class RefundQuote:
 
 
 def paid_payment(webinar: Webinar) -> Payment | None:
-    return webinar.payments.filter(status__in=PAID, late=False).order_by("-paid_at").first()
+    return (
+        webinar.payments.filter(status__in=Payment.REFUNDABLE_STATUSES, late=False)
+        .order_by("-paid_at")
+        .first()
+    )
 
 
 def in_flight_minor(payment: Payment) -> int:
@@ -81,7 +82,7 @@ def cancel_webinar(
     expired at Stripe."""
     with transaction.atomic():
         locked = Webinar.objects.select_for_update(no_key=True).get(pk=webinar.pk)
-        if locked.status not in (S.HELD, S.AWAITING_FUNDS, S.CONFIRMED):
+        if locked.status not in Webinar.CANCELLABLE_STATUSES:
             raise BillingError(
                 "not_cancellable",
                 f"A {locked.get_status_display().lower()} booking cannot be cancelled.",
@@ -263,7 +264,7 @@ def _settle(payment: Payment) -> None:
         or 0
     )
     payment.refunded_minor = refunded
-    if payment.status in PAID or payment.status == Payment.Status.REFUNDED:
+    if payment.status in Payment.PAID_STATUSES:
         payment.status = (
             Payment.Status.REFUNDED
             if refunded >= payment.amount_minor

@@ -24,12 +24,6 @@ from webinars.models import User, Webinar
 from webinars.selectors import organisation_for_user
 
 FIGURES = ("invoiced", "credited", "collected", "refunded", "recognised", "deferred")
-# A payment that was refunded later still was paid (collected, and invoiced).
-PAID_STATUSES = (
-    Payment.Status.SUCCEEDED,
-    Payment.Status.PARTIALLY_REFUNDED,
-    Payment.Status.REFUNDED,
-)
 # A webinar's obligation is settled once it was delivered or cancelled.
 SETTLED_STATUSES = (Webinar.Status.COMPLETED, Webinar.Status.CANCELLED)
 
@@ -72,7 +66,9 @@ def revenue_for_period(start: date, end: date) -> dict[str, dict[str, int]]:
         key = "credited" if kind == Invoice.Kind.CREDIT_NOTE else "invoiced"
         figures[currency][key] += total
     for currency, total in (
-        Payment.objects.filter(status__in=PAID_STATUSES, paid_at__gte=since, paid_at__lt=until)
+        Payment.objects.filter(
+            status__in=Payment.PAID_STATUSES, paid_at__gte=since, paid_at__lt=until
+        )
         .order_by()
         .values_list("currency")
         .annotate(total=Sum("amount_minor"))

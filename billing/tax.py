@@ -1,4 +1,9 @@
-"""VAT treatment of a sale and the arithmetic of net, tax and gross (pure functions).
+"""VAT treatment of a sale and the arithmetic of net, tax and gross.
+
+`tax_for_organisation` is the one place that decides an organisation's treatment (with
+the seller and rates of the settings): checkout snapshots it on the payment, the live
+quote shows it, invoicing falls back to it for payments made before the snapshot. The
+rest are pure functions.
 
 The rules (EU VAT Directive 2006/112/EC), in the order they are tried:
 
@@ -15,15 +20,17 @@ Known limitation of rule 4: since 1 January 2025, B2C admission to *live virtual
 (Directive 2022/542) and B2C electronic services are taxed where the customer is, at
 that member state's rate, declared through the One-Stop-Shop. OSS is not implemented;
 finance must handle such (rare: our buyers are organisations) sales by hand. Only the
-format of a VAT id is checked; a VIES lookup of whether it is *registered* is not done.
+format of a VAT id is checked (`webinars.countries.is_valid_vat_id`); a VIES lookup of
+whether it is *registered* is not done.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stdnum.eu import vat as eu_vat
+from django.conf import settings
 
-from webinars.countries import EU_MEMBER_STATES, VAT_PREFIXES
+from webinars.countries import EU_MEMBER_STATES, is_valid_vat_id
+from webinars.models import Organisation
 
 DOMESTIC = "domestic"
 REVERSE_CHARGE = "reverse_charge"
@@ -60,25 +67,20 @@ def determine_tax(
         return TaxDecision(DOMESTIC, seller_rate, "")
     if buyer_country not in EU_MEMBER_STATES:
         return TaxDecision(EXPORT, 0, EXPORT_NOTE)
-    if is_valid_vat_id(buyer_vat_id, country=buyer_country):
+    if is_valid_vat_id(buyer_vat_id, buyer_country):
         return TaxDecision(REVERSE_CHARGE, 0, REVERSE_CHARGE_NOTE)
     return TaxDecision(EU_CONSUMER, seller_rate, "")
 
 
-def is_valid_vat_id(vat_id: str, *, country: str) -> bool:
-    """True when `vat_id` has a valid format (and checksum) for the member state
-    `country`. The country prefix may be omitted; a prefix of another state fails."""
-    prefix = VAT_PREFIXES.get(country.upper(), country.upper())
-    # Strip separators ourselves: stdnum's compact() raises on an unknown prefix.
-    number = "".join(ch for ch in (vat_id or "").upper() if ch.isalnum())
-    if not number:
-        return False
-    if number[:2].isalpha():
-        # GR ids are sometimes written with the ISO code; the VAT prefix is EL.
-        if number[:2] != prefix and not (prefix == "EL" and number[:2] == "GR"):
-            return False
-        number = number[2:]
-    return bool(eu_vat.is_valid(prefix + number))
+def tax_for_organisation(organisation: Organisation) -> TaxDecision:
+    """The VAT treatment of a sale by us (settings.SELLER, settings.VAT_RATES) to
+    `organisation` as its billing details are now."""
+    return determine_tax(
+        seller_country=settings.SELLER["country"],
+        buyer_country=organisation.country,
+        buyer_vat_id=organisation.vat_id,
+        vat_rates=settings.VAT_RATES,
+    )
 
 
 def tax_note(treatment: str) -> str:

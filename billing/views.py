@@ -34,8 +34,7 @@ def webinar_panel(request: HttpRequest, webinar: Webinar) -> str:
                 webinar=webinar, status=Invoice.Status.ISSUED
             ).order_by("issued_at"),
             "quote": refunds.refund_quote(webinar, now=now),
-            "cancellable": webinar.status
-            in (Webinar.Status.HELD, Webinar.Status.AWAITING_FUNDS, Webinar.Status.CONFIRMED),
+            "cancellable": webinar.status in Webinar.CANCELLABLE_STATUSES,
             "bank_transfer": checkout.bank_transfer_available(webinar, now),
         },
         request=request,

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 
 from billing import selectors
 from billing.exports import EXPORT_FORMATS, export_period
-from billing.pdf import money
+from webinars.formatting import format_money_code
 from webinars.models import User
 
 FINANCE_GROUP = "Finance"
@@ -101,7 +101,7 @@ def revenue(request: HttpRequest) -> HttpResponse:
             {
                 "currency": currency,
                 "rows": [
-                    (FIGURE_LABELS[key], money(value, currency), key)
+                    (FIGURE_LABELS[key], format_money_code(value, currency), key)
                     for key, value in figures.items()
                 ],
             }

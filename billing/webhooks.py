@@ -223,7 +223,7 @@ METHODS = {"card": Payment.Method.CARD, "customer_balance": Payment.Method.BANK_
 
 
 def _paid(payment: Payment, intent: gateway.PaymentIntent) -> None:
-    if payment.status not in (P.OPEN, P.AWAITING_FUNDS, P.EXPIRED, P.FAILED):
+    if payment.status in Payment.PAID_STATUSES:
         return  # already recorded: a repeated or out-of-order event
     payment.status = P.SUCCEEDED
     # A method Stripe names but we do not list keeps what we knew (bank transfer, if the
@@ -234,9 +234,7 @@ def _paid(payment: Payment, intent: gateway.PaymentIntent) -> None:
     payment.paid_at = timezone.now()
     webinar = payment.webinar
     other = (
-        webinar.payments.filter(
-            status__in=(P.SUCCEEDED, P.PARTIALLY_REFUNDED, P.REFUNDED), late=False
-        )
+        webinar.payments.filter(status__in=Payment.PAID_STATUSES, late=False)
         .exclude(pk=payment.pk)
         .exists()
     )
@@ -307,7 +305,7 @@ def _transfer_failed(payment: Payment, intent: gateway.PaymentIntent | None) -> 
     payment.save(update_fields=["status", "updated_at"])
     audit.record("payment.failed", payment, actor=None, webinar=payment.webinar)
     webinar = payment.webinar
-    if webinar.status in (S.HELD, S.AWAITING_FUNDS):
+    if webinar.status in Webinar.UNPAID_STATUSES:
         webinar_services.expire_hold(webinar, actor=None, reason="bank transfer failed")
     transaction.on_commit(lambda: notify.bank_transfer_failed(payment))
     return None

@@ -24,6 +24,7 @@ from django.utils.safestring import SafeString
 
 from webinars import services
 from webinars.errors import BookingError, DomainError
+from webinars.formatting import format_in_zone, format_money, format_percent
 from webinars.forms import OrganisationForm
 from webinars.models import (
     AuditEntry,
@@ -36,7 +37,7 @@ from webinars.models import (
     User,
     Webinar,
 )
-from webinars.templatetags.money import format_money, in_zone, percent, split_items
+from webinars.templatetags.catalogue import split_items
 
 # The model list is one click away on the index; without the sidebar the change lists keep
 # their columns within a 1280 px screen.
@@ -47,16 +48,21 @@ admin.site.site_title = "Mega Webinars admin"
 EMPTY = "—"
 
 
-class ReadOnlyMixin:
-    """View-only: rows are written by services, never by hand (admins and inlines)."""
+class EditOnlyMixin:
+    """Rows are created by services (catalogue data, sign-up, booking) and never deleted
+    (bookings, invoices and the audit log refer to them): staff may only edit them."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+
+class ReadOnlyMixin(EditOnlyMixin):
+    """View-only: rows are written by services, never by hand (admins and inlines)."""
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -96,7 +102,7 @@ def zoned(moment: datetime | None, zone: str) -> SafeString | str:
         return EMPTY
     return format_html(
         '<span class="nowrap">{}</span><br><span class="quiet nowrap">{}</span>',
-        in_zone(moment, zone),
+        format_in_zone(moment, zone),
         utc(moment),
     )
 
@@ -185,7 +191,7 @@ def readable_fields(
 def percent_display(field: str, description: str) -> Callable[[Any], str]:
     @admin.display(description=description, ordering=field)
     def show(obj: Any) -> str:
-        return percent(getattr(obj, field))
+        return format_percent(getattr(obj, field))
 
     show.__name__ = f"{field}_percent"
     return show
@@ -216,7 +222,7 @@ def _changed(form: forms.ModelForm, editable: tuple[str, ...]) -> dict[str, Any]
 
 
 @admin.register(Package)
-class PackageAdmin(admin.ModelAdmin):
+class PackageAdmin(EditOnlyMixin, admin.ModelAdmin):
     """The catalogue. Packages come with the catalogue migration and are never deleted
     (bookings refer to them): take one off sale instead."""
 
@@ -232,12 +238,6 @@ class PackageAdmin(admin.ModelAdmin):
     list_editable = ["is_active"]
     readonly_fields = ["code"]
     fields = ["code", *services.PACKAGE_FIELDS]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="capacity", ordering="capacity")
     def capacity_display(self, obj: Package) -> str:
@@ -265,7 +265,7 @@ class RegionForm(forms.ModelForm):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(EditOnlyMixin, admin.ModelAdmin):
     """Regions and their fleet sizes. Codes are fixed (audience splits use them)."""
 
     form = RegionForm
@@ -273,12 +273,6 @@ class RegionAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     readonly_fields = ["code"]
     fields = ["code", *services.REGION_FIELDS]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def save_model(self, request: HttpRequest, obj: Region, form: Any, change: bool) -> None:
         # A BookingError here means a booking took the nodes after the form's check.
@@ -314,7 +308,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(EditOnlyMixin, admin.ModelAdmin):
     """Billing details (validated like the organiser's own page) and members. Organisations
     are created by their owner at sign-up, and never deleted (invoices refer to them)."""
 
@@ -324,12 +318,6 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["country"]
     search_fields = ["legal_name", "vat_id", "billing_email"]
     inlines = [MembershipInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
         changed = _changed(form, Organisation.BILLING_FIELDS)
@@ -382,7 +370,9 @@ class AuditInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Webinar)
-class WebinarAdmin(admin.ModelAdmin):
+class WebinarAdmin(EditOnlyMixin, admin.ModelAdmin):
+    """Bookings are made by organisers (or the API), never by hand."""
+
     list_display = [
         "code",
         "title",
@@ -454,12 +444,6 @@ class WebinarAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # bookings are made by organisers (or the API), never by hand
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     # Foreign-key columns never wrap in the admin; these do, so the list fits 1280 px.
     @admin.display(description="organisation", ordering="organisation__legal_name")
     def organisation_name(self, obj: Webinar) -> str:
@@ -507,7 +491,8 @@ class WebinarAdmin(admin.ModelAdmin):
 
     @admin.display(description="audience split")
     def audience(self, obj: Webinar) -> SafeString:
-        rows = [[region, percent(bp)] for region, bp in split_items(obj.audience_split or {})]
+        split = split_items(obj.audience_split or {})
+        rows = [[region, format_percent(bp)] for region, bp in split]
         preset = obj.audience_preset or "custom"
         return format_html("{}<br>{}", preset, table(["region", "share"], rows))
 

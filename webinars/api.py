@@ -32,7 +32,13 @@ from webinars import selectors, services
 from webinars.api_guards import AnonQuoteThrottle
 from webinars.errors import BookingError, DomainError
 from webinars.models import Package, Webinar
-from webinars.rules import AUDIENCE_PRESETS, CUSTOM_PRESET, build_request, parse_split
+from webinars.rules import (
+    AUDIENCE_PRESETS,
+    CUSTOM_PRESET,
+    booking_kwargs_from,
+    build_request,
+    parse_split,
+)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -144,15 +150,7 @@ class BookingInputSerializer(_BookingFields):
         return attrs
 
     def booking_kwargs(self) -> dict[str, Any]:
-        data = self.validated_data
-        return {
-            "package": data["package"],
-            "start_local": data["start"],
-            "timezone_name": data["timezone"],
-            "duration_minutes": data["duration_minutes"],
-            "preset": data["audience"],
-            "custom_split": data.get("custom_split"),
-        }
+        return booking_kwargs_from(self.validated_data)
 
 
 class WebinarInputSerializer(BookingInputSerializer):

@@ -8,18 +8,17 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from stdnum.eu import vat as eu_vat
-from stdnum.util import clean
 
 from webinars.countries import (
     EU_MEMBER_STATES,
-    VAT_PREFIXES,
+    is_valid_vat_id,
     normalise_country,
+    normalise_vat_id,
     validate_country,
 )
 from webinars.errors import BookingError
 from webinars.models import Organisation, Package, Region, User
-from webinars.rules import AUDIENCE_PRESETS, CUSTOM_PRESET, parse_split
+from webinars.rules import AUDIENCE_PRESETS, CUSTOM_PRESET, booking_kwargs_from, parse_split
 
 COMMON_ZONES = [
     "America/New_York",
@@ -84,13 +83,8 @@ class OrganisationForm(forms.ModelForm):
     def _normalise_vat_id(self, raw: str, country: str) -> str:
         """EU VAT ids are stored compact with their country prefix (DE123456789); an
         invalid one is refused here rather than silently taxed as a consumer later."""
-        compact = clean(raw, " -./,").upper()
-        if country not in EU_MEMBER_STATES:
-            return compact
-        prefix = VAT_PREFIXES.get(country, country)
-        if not compact.startswith(prefix):
-            compact = prefix + compact
-        if not eu_vat.is_valid(compact):
+        compact = normalise_vat_id(raw, country)
+        if country in EU_MEMBER_STATES and not is_valid_vat_id(compact, country):
             self.add_error(
                 "vat_id",
                 _("This is not a valid VAT number for %(country)s.") % {"country": country},
@@ -183,12 +177,4 @@ class BookingForm(forms.Form):
         return data
 
     def booking_kwargs(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "package": data["package"],
-            "start_local": data["start"],
-            "timezone_name": data["timezone"],
-            "duration_minutes": data["duration_minutes"],
-            "preset": data["audience"],
-            "custom_split": data["custom_split"],
-        }
+        return booking_kwargs_from(self.cleaned_data)

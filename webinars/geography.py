@@ -7,6 +7,12 @@ the system's (`zoneinfo.TZPATH`). Python's `zoneinfo` has no country map of its 
 country with several zones, `zone.tab` lists them roughly from east to west, not by
 population, so the first one is wrong for a few large countries (Canada would start in
 St John's, Brazil in Noronha); `MAIN_ZONES` names the zone most people there use.
+
+Countries are the ones of `webinars.countries` (ISO 3166-1 from pycountry, plus XK), read
+through its `normalise_country`, so "uk" or "EL" start where GB and Greece do. Neither
+pycountry nor django-countries knows time zones or continents, and the IANA database is
+the source of zones anyway; `zone.tab` is keyed by the same ISO codes. Kosovo (XK, not
+in ISO, so not in `zone.tab`) keeps Serbia's zone, as the IANA database does.
 """
 
 import importlib.resources
@@ -14,7 +20,7 @@ import zoneinfo
 from functools import cache
 from pathlib import Path
 
-from webinars.countries import EU_MEMBER_STATES
+from webinars.countries import EU_MEMBER_STATES, normalise_country
 
 MAIN_ZONES = {
     "AU": "Australia/Sydney",
@@ -23,6 +29,7 @@ MAIN_ZONES = {
     "RU": "Europe/Moscow",
     "UA": "Europe/Kyiv",
     "UZ": "Asia/Tashkent",
+    "XK": "Europe/Belgrade",
 }
 
 SOUTH_AMERICA = frozenset(
@@ -75,7 +82,7 @@ def country_zones() -> dict[str, str]:
 
 def main_time_zone(country: str) -> str | None:
     """The time zone most of `country` lives in, if it is one this Python knows."""
-    zone = country_zones().get(country.upper())
+    zone = country_zones().get(normalise_country(country))
     if zone is None:
         return None
     try:
@@ -89,7 +96,7 @@ def audience_preset(country: str) -> str:
     """The audience preset for an organisation in `country`: EU member states -> europe,
     South America -> south-america, otherwise by the area of its main zone (the rest of
     the Americas -> north-america, Asia and Oceania -> asia-pacific); global if unknown."""
-    country = country.upper()
+    country = normalise_country(country)
     if country in PRESET_OVERRIDES:
         return PRESET_OVERRIDES[country]
     if country in EU_MEMBER_STATES:

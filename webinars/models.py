@@ -175,6 +175,10 @@ class Webinar(models.Model):
 
     # States in which the webinar occupies fleet capacity.
     HOLDING_STATUSES = (Status.HELD, Status.AWAITING_FUNDS, Status.CONFIRMED, Status.LIVE)
+    # States an organiser or Event Services may still cancel (not once it is live).
+    CANCELLABLE_STATUSES = (Status.HELD, Status.AWAITING_FUNDS, Status.CONFIRMED)
+    # Holds waiting for their payment: they expire when it does not come.
+    UNPAID_STATUSES = (Status.HELD, Status.AWAITING_FUNDS)
 
     code = models.CharField(max_length=12, unique=True, default=new_booking_code, editable=False)
     organisation = models.ForeignKey(

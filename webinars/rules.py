@@ -1,10 +1,12 @@
 """Booking rules shared by quotes and holds: turn what an organiser asked for into a
 validated `BookingRequest`, or raise a `BookingError` that says exactly what is wrong."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
@@ -12,9 +14,9 @@ from django.utils import timezone
 
 from webinars import fleet
 from webinars.errors import BookingError
+from webinars.formatting import format_in_zone, percent_text
 from webinars.models import Package, Region
 from webinars.sizing import BASIS_POINTS, ClusterPlan, SizingParams, size_cluster
-from webinars.templatetags.money import format_in_zone
 
 # Audience presets: region code -> share in basis points (10,000 = 100 %).
 AUDIENCE_PRESETS: dict[str, tuple[str, dict[str, int]]] = {
@@ -145,7 +147,7 @@ def resolve_audience(preset: str, custom_split: dict[str, int] | None) -> dict[s
         raise BookingError("split_share")
     total = sum(split.values())
     if total != BASIS_POINTS:
-        raise BookingError("split_sum", total=f"{Decimal(total) / 100:g}")
+        raise BookingError("split_sum", total=percent_text(total))
     return split
 
 
@@ -177,6 +179,20 @@ def local_to_utc(start: datetime, timezone_name: str) -> datetime:
             "nonexistent_time", local=start.strftime("%Y-%m-%d %H:%M"), tz=timezone_name
         )
     return instant
+
+
+def booking_kwargs_from(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A validated booking input, named as the form and the API name its fields (`start`,
+    `timezone`, `audience`, plus the parsed `custom_split`), as the keyword arguments of
+    `build_request` and `services.book_webinar`."""
+    return {
+        "package": data["package"],
+        "start_local": data["start"],
+        "timezone_name": data["timezone"],
+        "duration_minutes": data["duration_minutes"],
+        "preset": data["audience"],
+        "custom_split": data.get("custom_split"),
+    }
 
 
 def build_request(

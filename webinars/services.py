@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from webinars import audit, fleet, signals
+from webinars.countries import normalise_country, normalise_vat_id
 from webinars.errors import BookingError
 from webinars.models import (
     FleetReservation,
@@ -36,6 +37,18 @@ def register_organiser(*, email: str, password: str) -> User:
     return user
 
 
+def _billing_details(
+    fields: dict[str, Any], *, current: Organisation | None = None
+) -> dict[str, Any]:
+    """`fields` over `current`'s billing details, as stored: the country as its code
+    (aliases resolved) and the VAT id normalised for that country (`webinars.countries`).
+    Callers keep only the keys they were given, so a new country never rewrites an id."""
+    details = {k: fields.get(k, getattr(current, k, "")) for k in ORGANISATION_FIELDS}
+    details["country"] = normalise_country(details["country"])
+    details["vat_id"] = normalise_vat_id(details["vat_id"], details["country"])
+    return details
+
+
 @transaction.atomic
 def create_organisation(user: User, *, actor: User, **fields: Any) -> Organisation:
     """Create the organisation `user` books for, with `user` as its owner."""
@@ -43,8 +56,7 @@ def create_organisation(user: User, *, actor: User, **fields: Any) -> Organisati
         raise BookingError(
             "invalid_transition", status="member", action="given a second organisation"
         )
-    organisation = Organisation(**{k: fields.get(k, "") for k in ORGANISATION_FIELDS})
-    organisation.country = organisation.country.upper()
+    organisation = Organisation(**_billing_details(fields))
     organisation.full_clean()
     organisation.save()
     Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.OWNER)
@@ -55,13 +67,10 @@ def create_organisation(user: User, *, actor: User, **fields: Any) -> Organisati
 @transaction.atomic
 def update_organisation(organisation: Organisation, *, actor: User, **fields: Any) -> Organisation:
     """Change billing details. Issued invoices keep the details they were issued with."""
-    changed = {
-        k: v
-        for k, v in fields.items()
-        if k in ORGANISATION_FIELDS and getattr(organisation, k) != v
-    }
+    given = _billing_details(fields, current=organisation)
+    changed = {k: v for k, v in given.items() if k in fields and getattr(organisation, k) != v}
     for key, value in changed.items():
-        setattr(organisation, key, value.upper() if key == "country" else value)
+        setattr(organisation, key, value)
     organisation.full_clean()
     organisation.save(update_fields=list(changed) or None)
     audit.record("organisation.updated", organisation, actor=actor, data=changed)
@@ -246,7 +255,7 @@ def expire_hold(
     webinar = _locked(webinar)
     if webinar.status == S.EXPIRED:
         return webinar
-    _transition(webinar, S.EXPIRED, allowed=(S.HELD, S.AWAITING_FUNDS), action="expired")
+    _transition(webinar, S.EXPIRED, allowed=Webinar.UNPAID_STATUSES, action="expired")
     now = timezone.now()
     _release(webinar, now)
     webinar.save(update_fields=["status", "updated_at"])
@@ -262,9 +271,7 @@ def cancel_booking(webinar: Webinar, *, actor: User | None, reason: str = "") ->
     webinar = _locked(webinar)
     if webinar.status == S.CANCELLED:
         return webinar
-    _transition(
-        webinar, S.CANCELLED, allowed=(S.HELD, S.AWAITING_FUNDS, S.CONFIRMED), action="cancelled"
-    )
+    _transition(webinar, S.CANCELLED, allowed=Webinar.CANCELLABLE_STATUSES, action="cancelled")
     _release(webinar, timezone.now())
     webinar.hold_expires_at = None
     webinar.save(update_fields=["status", "hold_expires_at", "updated_at"])

@@ -1,4 +1,5 @@
-"""What every export format reads, and how it spells amounts, accounts and tax codes.
+"""What every export format reads, and how it spells accounts and tax codes (amounts and
+rates are written by `webinars.formatting.amount_text` / `percent_text`).
 
 Rows are streamed: each query is a server-side cursor (`.iterator(chunk_size=2000)`)
 over `values_list` tuples, so memory stays flat however many documents a period has.
@@ -13,6 +14,7 @@ from typing import IO, Any, NamedTuple
 from django.conf import settings
 
 from billing.models import Invoice, InvoiceLine
+from webinars.formatting import percent_text
 
 CHUNK = 2000
 
@@ -138,13 +140,6 @@ def lines(start: date, end: date) -> Iterator[Line]:
         yield line._replace(description=safe_text(line.description))
 
 
-def decimal_str(minor: int, *, separator: str = ".") -> str:
-    """Minor units as a decimal string with 2 places ('-12.30'); exact, no floats."""
-    sign = "-" if minor < 0 else ""
-    units, cents = divmod(abs(minor), 100)
-    return f"{sign}{units}{separator}{cents:02d}"
-
-
 def revenue_account(treatment: str) -> str:
     """Revenue is booked per VAT treatment, as VAT returns report each separately."""
     accounts = settings.ACCOUNTING
@@ -161,7 +156,7 @@ def tax_code(treatment: str, rate_bp: int) -> str:
         return "RC0"
     if treatment == Invoice.TaxTreatment.EXPORT:
         return "OOS0"
-    return f"VAT{rate_bp / 100:g}"
+    return f"VAT{percent_text(rate_bp)}"
 
 
 def kind_label(kind: str) -> str:

@@ -38,11 +38,11 @@ from django.utils import timezone
 from billing.exports.common import (
     Doc,
     currencies,
-    decimal_str,
     documents,
     kind_label,
     revenue_account,
 )
+from webinars.formatting import amount_text, percent_text
 
 FORMAT_VERSION = 13
 ENCODING = "cp1252"
@@ -188,7 +188,7 @@ def _booking(doc: Doc, *, receivable: str, tax_keys: dict[str, str]) -> list[obj
     if doc.refers_to:
         text = f"{kind_label(doc.kind)} for {doc.refers_to} {doc.buyer.get('legal_name', '')}"
     values: dict[str, object] = {
-        "Umsatz (ohne Soll/Haben-Kz)": decimal_str(doc.gross_minor, separator=","),
+        "Umsatz (ohne Soll/Haben-Kz)": amount_text(doc.gross_minor, doc.currency, separator=","),
         "Soll/Haben-Kennzeichen": Text("S" if doc.sign > 0 else "H"),
         "WKZ Umsatz": Text(doc.currency),
         "Konto": receivable,
@@ -204,7 +204,7 @@ def _booking(doc: Doc, *, receivable: str, tax_keys: dict[str, str]) -> list[obj
     if doc.tax_treatment == "reverse_charge":
         values["EU-Land u. UStID (Bestimmung)"] = Text(doc.buyer.get("vat_id", "")[:15])
     if doc.tax_rate_bp:
-        values["Steuersatz"] = decimal_str(doc.tax_rate_bp, separator=",")
+        values["Steuersatz"] = percent_text(doc.tax_rate_bp, separator=",", trim=False)
     return [values.get(column, "") for column in COLUMNS]
 
 

@@ -9,13 +9,13 @@ from typing import IO
 from django.conf import settings
 
 from billing.exports.common import (
-    decimal_str,
     documents,
     kind_label,
     revenue_account,
     tax_code,
     text_out,
 )
+from webinars.formatting import amount_text
 
 COLUMNS = (
     "entry_id",
@@ -33,7 +33,6 @@ COLUMNS = (
     "country",
     "description",
 )
-ZERO = "0.00"
 
 
 def write(start: date, end: date, out: IO[bytes]) -> int:
@@ -56,10 +55,11 @@ def write(start: date, end: date, out: IO[bytes]) -> int:
                 description += f", credits {doc.refers_to}"
             common = (doc.number, doc.issue_date.isoformat(), doc.number, doc.kind)
             gross, net, tax = (
-                decimal_str(doc.gross_minor),
-                decimal_str(doc.net_minor),
-                decimal_str(doc.tax_minor),
+                amount_text(doc.gross_minor, doc.currency),
+                amount_text(doc.net_minor, doc.currency),
+                amount_text(doc.tax_minor, doc.currency),
             )
+            zero = amount_text(0, doc.currency)
             # (account, amount, tax code, tax amount); the side follows the document kind.
             legs = [
                 (receivable, gross, "", ""),
@@ -74,8 +74,8 @@ def write(start: date, end: date, out: IO[bytes]) -> int:
                     (
                         *common,
                         account,
-                        amount if debit_side else ZERO,
-                        ZERO if debit_side else amount,
+                        amount if debit_side else zero,
+                        zero if debit_side else amount,
                         doc.currency,
                         leg_code,
                         leg_tax,

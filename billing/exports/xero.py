@@ -16,7 +16,8 @@ from typing import IO
 
 from django.conf import settings
 
-from billing.exports.common import decimal_str, lines, text_out
+from billing.exports.common import lines, text_out
+from webinars.formatting import amount_text, percent_text
 
 COLUMNS = (
     "*ContactName",
@@ -77,7 +78,7 @@ def write(start: date, end: date, out: IO[bytes]) -> int:
                 else buyer.get("po_number") or doc.webinar_code
             )
             tax_type = tax_types.get(doc.tax_treatment, "").format(
-                rate=f"{line.tax_rate_bp / 100:g}%"
+                rate=f"{percent_text(line.tax_rate_bp)}%"
             )
             writer.writerow(
                 (
@@ -96,15 +97,15 @@ def write(start: date, end: date, out: IO[bytes]) -> int:
                     _date(doc.issue_date),
                     # Xero requires one; a credit note has none (nothing is payable).
                     _date(doc.due_date or doc.issue_date),
-                    decimal_str(doc.sign * doc.gross_minor),
+                    amount_text(doc.sign * doc.gross_minor, doc.currency),
                     "",
                     line.description,
                     doc.sign * line.quantity,
-                    decimal_str(line.unit_net_minor),
+                    amount_text(line.unit_net_minor, doc.currency),
                     "",
                     account_code,
                     tax_type,
-                    decimal_str(doc.sign * line.tax_minor),
+                    amount_text(doc.sign * line.tax_minor, doc.currency),
                     "",
                     "",
                     "",

@@ -1,15 +1,16 @@
 """XLSX workbook for finance: sheet "Invoices" (one row per document) and sheet "Lines"
 (one row per line). openpyxl's write-only mode spools each sheet's rows to a temporary
 file, so memory stays flat. Amounts are signed (credit notes negative), so a column sum
-is the period's net figure."""
+is the period's net figure. Cells hold exact Decimals in the currency's decimals
+(`webinars.formatting.to_decimal`), never floats."""
 
 from datetime import date
-from decimal import Decimal
 from typing import IO
 
 from openpyxl import Workbook
 
 from billing.exports.common import documents, kind_label, lines
+from webinars.formatting import percent_decimal, to_decimal
 
 INVOICE_COLUMNS = (
     "Number",
@@ -46,11 +47,6 @@ LINE_COLUMNS = (
 )
 
 
-def _amount(minor: int) -> Decimal:
-    # Decimal, not float: the cell holds exactly the cents of the document.
-    return Decimal(minor).scaleb(-2)
-
-
 def write(start: date, end: date, out: IO[bytes]) -> int:
     """Write the workbook for documents issued in [start, end]; returns data rows
     written over both sheets."""
@@ -75,10 +71,10 @@ def write(start: date, end: date, out: IO[bytes]) -> int:
                 doc.refers_to or "",
                 doc.currency,
                 doc.tax_treatment,
-                _amount(doc.tax_rate_bp),
-                _amount(sign * doc.net_minor),
-                _amount(sign * doc.tax_minor),
-                _amount(sign * doc.gross_minor),
+                percent_decimal(doc.tax_rate_bp),
+                to_decimal(sign * doc.net_minor, doc.currency),
+                to_decimal(sign * doc.tax_minor, doc.currency),
+                to_decimal(sign * doc.gross_minor, doc.currency),
             )
         )
         rows += 1
@@ -94,12 +90,12 @@ def write(start: date, end: date, out: IO[bytes]) -> int:
                 line.position,
                 line.description,
                 sign * line.quantity,
-                _amount(line.unit_net_minor),
+                to_decimal(line.unit_net_minor, line.doc.currency),
                 line.doc.currency,
-                _amount(line.tax_rate_bp),
-                _amount(sign * line.net_minor),
-                _amount(sign * line.tax_minor),
-                _amount(sign * line.gross_minor),
+                percent_decimal(line.tax_rate_bp),
+                to_decimal(sign * line.net_minor, line.doc.currency),
+                to_decimal(sign * line.tax_minor, line.doc.currency),
+                to_decimal(sign * line.gross_minor, line.doc.currency),
             )
         )
         rows += 1

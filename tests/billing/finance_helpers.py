@@ -3,11 +3,10 @@ and a private media folder for PDFs. Imported by the finance test modules (not a
 conftest, so the checkout/webhook tests in this folder are unaffected)."""
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from billing.models import Payment, Refund
-from billing.tax import compute_amounts, determine_tax
+from billing.tax import compute_amounts, tax_for_organisation
 from tests.conftest import hold, make_organiser
 from webinars import services
 from webinars.models import Package, User
@@ -32,12 +31,7 @@ def paid_payment(user: User, package: Package, **hold_overrides) -> Payment:
     """A confirmed webinar and its succeeded payment, taxed as checkout would tax it."""
     webinar = services.confirm_booking(hold(user, package, **hold_overrides), actor=None)
     organisation = user.membership.organisation
-    decision = determine_tax(
-        seller_country=settings.SELLER["country"],
-        buyer_country=organisation.country,
-        buyer_vat_id=organisation.vat_id,
-        vat_rates=settings.VAT_RATES,
-    )
+    decision = tax_for_organisation(organisation)
     net, tax, gross = compute_amounts(webinar.price_minor, decision.rate_bp)
     attempt = Payment.objects.filter(webinar=webinar).count() + 1
     return Payment.objects.create(

@@ -22,9 +22,9 @@ from tests.billing.finance_helpers import (
 )
 from tests.conftest import hold, local_start
 from webinars import services
+from webinars.formatting import format_in_zone
 from webinars.models import Webinar
 from webinars.tasks import expire_holds_task
-from webinars.templatetags.money import format_in_zone
 
 PARIS = "Europe/Paris"
 
