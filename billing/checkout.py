@@ -16,7 +16,7 @@ from django.utils import timezone
 from billing import gateway
 from billing.errors import BillingError
 from billing.models import Payment, StripeCustomer
-from billing.tax import compute_amounts, tax_for_organisation
+from billing.tax import tax_for_organisation
 from webinars import audit, cancellation
 from webinars.models import AuditEntry, Organisation, User, Webinar
 
@@ -109,8 +109,7 @@ def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Pay
             "hold_ending", "Your hold is about to end and cannot be extended; book again to pay."
         )
     organisation = webinar.organisation
-    decision = tax_for_organisation(organisation)
-    net, tax, gross = compute_amounts(webinar.price_minor, decision.rate_bp)
+    sale = tax_for_organisation(organisation, webinar.price_minor)
     attempt = (
         webinar.payments.order_by("-attempt").values_list("attempt", flat=True).first() or 0
     ) + 1
@@ -119,18 +118,14 @@ def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Pay
         organisation=organisation,
         attempt=attempt,
         currency=webinar.currency,
-        net_minor=net,
-        tax_minor=tax,
-        amount_minor=gross,
-        tax_treatment=decision.treatment,
-        tax_rate_bp=decision.rate_bp,
+        **sale.payment_fields(),
     )
     audit.record(
         "payment.checkout_started",
         payment,
         actor=actor,
         webinar=webinar,
-        data={"attempt": attempt, "amount_minor": gross, "tax": decision.treatment},
+        data={"attempt": attempt, "amount_minor": sale.gross_minor, "tax": sale.decision.treatment},
     )
     return payment
 

@@ -19,7 +19,6 @@ from billing.errors import BillingError
 from billing.models import Invoice, InvoiceLine, InvoiceSequence, Payment, Refund
 from billing.tax import (
     TaxDecision,
-    compute_amounts,
     split_gross,
     tax_for_organisation,
     tax_note,
@@ -65,11 +64,11 @@ def _payment_tax(payment: Payment, organisation: Organisation) -> TaxDecision:
         return TaxDecision(
             payment.tax_treatment, payment.tax_rate_bp, tax_note(payment.tax_treatment)
         )
-    decision = tax_for_organisation(organisation)
-    expected = compute_amounts(payment.net_minor, decision.rate_bp)
+    sale = tax_for_organisation(organisation, payment.net_minor)
+    expected = (sale.net_minor, sale.tax_minor, sale.gross_minor)
     if expected != (payment.net_minor, payment.tax_minor, payment.amount_minor):
         raise BillingError("tax_mismatch", "The payment's VAT does not match its treatment.")
-    return decision
+    return sale.decision
 
 
 def _finalise(invoice: Invoice, series: str) -> Invoice:

@@ -1,9 +1,9 @@
 """VAT treatment of a sale and the arithmetic of net, tax and gross.
 
-`tax_for_organisation` is the one place that decides an organisation's treatment (with
-the seller and rates of the settings): checkout snapshots it on the payment, the live
-quote shows it, invoicing falls back to it for payments made before the snapshot. The
-rest are pure functions.
+`tax_for_organisation` is the one place that taxes a sale to an organisation (with the
+seller and rates of the settings): checkout snapshots it on the payment, the live quote
+shows it, invoicing falls back to it for payments made before the snapshot. The rest
+are pure functions.
 
 The rules (EU VAT Directive 2006/112/EC), in the order they are tried:
 
@@ -72,15 +72,36 @@ def determine_tax(
     return TaxDecision(EU_CONSUMER, seller_rate, "")
 
 
-def tax_for_organisation(organisation: Organisation) -> TaxDecision:
-    """The VAT treatment of a sale by us (settings.SELLER, settings.VAT_RATES) to
-    `organisation` as its billing details are now."""
-    return determine_tax(
+@dataclass(frozen=True)
+class TaxedSale:
+    """A net price taxed for one buyer: the decision and the amounts it gives."""
+
+    decision: TaxDecision
+    net_minor: int
+    tax_minor: int
+    gross_minor: int
+
+    def payment_fields(self) -> dict[str, int | str]:
+        """What a payment snapshots of the sale at checkout (its amount and tax fields)."""
+        return {
+            "net_minor": self.net_minor,
+            "tax_minor": self.tax_minor,
+            "amount_minor": self.gross_minor,
+            "tax_treatment": self.decision.treatment,
+            "tax_rate_bp": self.decision.rate_bp,
+        }
+
+
+def tax_for_organisation(organisation: Organisation, net_minor: int) -> TaxedSale:
+    """A sale of `net_minor` by us (settings.SELLER, settings.VAT_RATES) to
+    `organisation` as its billing details are now: treatment, rate, net, VAT, gross."""
+    decision = determine_tax(
         seller_country=settings.SELLER["country"],
         buyer_country=organisation.country,
         buyer_vat_id=organisation.vat_id,
         vat_rates=settings.VAT_RATES,
     )
+    return TaxedSale(decision, *compute_amounts(net_minor, decision.rate_bp))
 
 
 def tax_note(treatment: str) -> str:

@@ -107,6 +107,20 @@ def zoned(moment: datetime | None, zone: str) -> SafeString | str:
     )
 
 
+def webinar_time(
+    field: str, description: str, *, ordering: str | None = None
+) -> Callable[[Any, Webinar], SafeString | str]:
+    """A WebinarAdmin column/field (a method): the webinar's time `field` in its own zone
+    and in UTC (`zoned`)."""
+
+    @admin.display(description=description, ordering=ordering)
+    def show(modeladmin: Any, obj: Webinar) -> SafeString | str:
+        return zoned(getattr(obj, field), obj.time_zone)
+
+    show.__name__ = f"{field}_zoned"
+    return show
+
+
 def money_display(
     field: str,
     description: str,
@@ -423,25 +437,12 @@ class WebinarAdmin(EditOnlyMixin, admin.ModelAdmin):
         ("Attention", {"fields": ["needs_attention", "attention_reason"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
+    # Staff edit only the attention flag and its reason; the rest is the booking's record.
     readonly_fields = [
-        "code",
-        "title",
-        "organisation",
-        "created_by",
-        "status",
-        "package",
-        "capacity_display",
-        "price",
-        "starts",
-        "ends",
-        "time_zone",
-        "occupied",
-        "hold_expires",
-        "funds_deadline_display",
-        "audience",
-        "cluster",
-        "created_at",
-        "updated_at",
+        name
+        for _title, options in fieldsets
+        for name in options["fields"]
+        if name not in ("needs_attention", "attention_reason")
     ]
 
     # Foreign-key columns never wrap in the admin; these do, so the list fits 1280 px.
@@ -457,13 +458,8 @@ class WebinarAdmin(EditOnlyMixin, admin.ModelAdmin):
     def package_name(self, obj: Webinar) -> str:
         return obj.package.name
 
-    @admin.display(description="starts", ordering="start_at")
-    def starts(self, obj: Webinar) -> str:
-        return zoned(obj.start_at, obj.time_zone)
-
-    @admin.display(description="ends")
-    def ends(self, obj: Webinar) -> str:
-        return zoned(obj.end_at, obj.time_zone)
+    starts = webinar_time("start_at", "starts", ordering="start_at")
+    ends = webinar_time("end_at", "ends")
 
     @admin.display(description="holds the fleet")
     def occupied(self, obj: Webinar) -> str:
@@ -473,13 +469,8 @@ class WebinarAdmin(EditOnlyMixin, admin.ModelAdmin):
             utc(obj.occupied_until),
         )
 
-    @admin.display(description="hold expires")
-    def hold_expires(self, obj: Webinar) -> str:
-        return zoned(obj.hold_expires_at, obj.time_zone)
-
-    @admin.display(description="funds deadline")
-    def funds_deadline_display(self, obj: Webinar) -> str:
-        return zoned(obj.funds_deadline, obj.time_zone)
+    hold_expires = webinar_time("hold_expires_at", "hold expires")
+    funds_deadline_display = webinar_time("funds_deadline", "funds deadline")
 
     @admin.display(description="capacity")
     def capacity_display(self, obj: Webinar) -> str:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from billing.models import Payment, Refund
-from billing.tax import compute_amounts, tax_for_organisation
+from billing.tax import tax_for_organisation
 from tests.conftest import hold, make_organiser
 from webinars import services
 from webinars.models import Package, User
@@ -31,8 +31,7 @@ def paid_payment(user: User, package: Package, **hold_overrides) -> Payment:
     """A confirmed webinar and its succeeded payment, taxed as checkout would tax it."""
     webinar = services.confirm_booking(hold(user, package, **hold_overrides), actor=None)
     organisation = user.membership.organisation
-    decision = tax_for_organisation(organisation)
-    net, tax, gross = compute_amounts(webinar.price_minor, decision.rate_bp)
+    sale = tax_for_organisation(organisation, webinar.price_minor)
     attempt = Payment.objects.filter(webinar=webinar).count() + 1
     return Payment.objects.create(
         webinar=webinar,
@@ -41,11 +40,7 @@ def paid_payment(user: User, package: Package, **hold_overrides) -> Payment:
         status=Payment.Status.SUCCEEDED,
         method=Payment.Method.CARD,
         currency=webinar.currency,
-        net_minor=net,
-        tax_minor=tax,
-        amount_minor=gross,
-        tax_treatment=decision.treatment,
-        tax_rate_bp=decision.rate_bp,
+        **sale.payment_fields(),
         payment_intent_id=f"pi_{webinar.code}",
         paid_at=timezone.now(),
     )

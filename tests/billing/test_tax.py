@@ -9,7 +9,9 @@ from billing.tax import (
     compute_amounts,
     determine_tax,
     split_gross,
+    tax_for_organisation,
 )
+from webinars.models import Organisation
 
 RATES = {"IE": 2300, "DE": 1900, "FR": 2000, "GR": 2400}
 
@@ -96,3 +98,20 @@ def test_splitting_a_gross_amount_gives_back_the_net_it_was_made_from():
         for net in range(0, 20_000, 7):
             _net, tax, gross = compute_amounts(net, rate)
             assert split_gross(gross, rate) == (net, tax, gross)
+
+
+def test_a_sale_to_an_organisation_is_taxed_with_the_configured_seller_and_rates(settings):
+    # The one decision checkout snapshots, the quote shows and invoicing falls back to.
+    settings.SELLER = settings.SELLER | {"country": "IE"}
+    settings.VAT_RATES = {"IE": 2300}
+    sale = tax_for_organisation(Organisation(country="fr", vat_id=""), 900_000)
+    assert sale.decision == TaxDecision("eu_consumer", 2300, "")
+    assert sale.payment_fields() == {
+        "net_minor": 900_000,
+        "tax_minor": 207_000,
+        "amount_minor": 1_107_000,
+        "tax_treatment": "eu_consumer",
+        "tax_rate_bp": 2300,
+    }
+    greek = tax_for_organisation(Organisation(country="GR", vat_id="GR094259216"), 900_000)
+    assert (greek.decision.treatment, greek.gross_minor) == ("reverse_charge", 900_000)

@@ -5,7 +5,6 @@ the same way."""
 import pycountry
 import pytest
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from stdnum.eu import vat as eu_vat
 
 from billing.tax import tax_for_organisation
@@ -16,7 +15,6 @@ from webinars.countries import (
     normalise_vat_id,
     validate_country,
 )
-from webinars.models import Organisation, User
 
 
 @pytest.mark.parametrize(
@@ -41,25 +39,6 @@ def test_vat_ids_are_valid_only_for_their_own_member_state():
     assert not is_valid_vat_id("123456789", "US")  # not an EU VAT id at all
 
 
-def test_the_organisation_form_accepts_greek_ids_written_with_gr(client, catalogue):
-    client.force_login(User.objects.create_user(email="gr@x.example", password="pw-pw-pw-pw"))
-    response = client.post(
-        reverse("webinars:organisation"),
-        {
-            "legal_name": "Athens Live",
-            "address_line1": "a",
-            "city": "Athens",
-            "country": "GR",
-            "vat_id": "GR 094259216",
-            "billing_email": "a@b.example",
-        },
-    )
-    assert response.status_code == 302
-    organisation = Organisation.objects.get(legal_name="Athens Live")
-    assert organisation.vat_id == "EL094259216"
-    assert tax_for_organisation(organisation).treatment == "reverse_charge"
-
-
 def test_services_store_countries_and_vat_ids_as_the_form_does(organiser):
     organisation = organiser.membership.organisation
     services.update_organisation(
@@ -70,6 +49,10 @@ def test_services_store_countries_and_vat_ids_as_the_form_does(organiser):
     services.update_organisation(organisation, actor=organiser, country="uk")
     organisation.refresh_from_db()
     assert (organisation.country, organisation.vat_id) == ("GB", "DE136695976")
+    services.update_organisation(organisation, actor=organiser, country="GR", vat_id="GR094259216")
+    organisation.refresh_from_db()
+    assert organisation.vat_id == "EL094259216"
+    assert tax_for_organisation(organisation, 900_000).decision.treatment == "reverse_charge"
 
 
 def test_every_iso_country_and_kosovo_are_accepted_and_nothing_else():

@@ -213,6 +213,7 @@ def test_changing_billing_details_is_audited_with_what_changed(client, organiser
     [
         ("de", "136 695 976", "DE", "DE136695976", 302),  # prefix added, separators dropped
         ("EL", "", "GR", "", 302),  # Greece's VAT prefix typed as a country
+        ("GR", "GR 094259216", "GR", "EL094259216", 302),  # Greek id with the ISO prefix
         ("DE", "DE123", None, None, 400),  # not a valid German VAT number
         ("ZZ", "", None, None, 400),  # not a country
         ("US", "12-3456789", "US", "123456789", 302),  # non-EU tax ids kept, compacted
