@@ -1,11 +1,12 @@
 """Rules with one home stay there: money is integers and exact Decimals written by
-`webinars.formatting` (no floats, no hand-made "/ 100" in product code)."""
+`webinars.formatting` (no floats, no hand-made "/ 100" in the apps that hold money;
+`events` has none, and its rate limits are rates per second, floats by nature)."""
 
 import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("webinars", "billing", "events", "config")
+MONEY_APPS = ("webinars", "billing", "config")
 MONEY_BY_HAND = re.compile(
     r"(?<![\w.])float\("  # a float (env.float for settings is not money)
     r"|(?<!/)/ ?100\b"  # minor units or basis points divided by hand (not // on integers)
@@ -16,7 +17,7 @@ MONEY_BY_HAND = re.compile(
 def product_files() -> list[Path]:
     return [
         path
-        for app in PRODUCT
+        for app in MONEY_APPS
         for path in sorted((ROOT / app).rglob("*.py"))
         if "migrations" not in path.parts
     ]
