@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from billing import invoicing, pdf, refunds, tasks_finance
+from billing import pdf, tasks_finance
 from billing.models import (
     Dispute,
     Invoice,
@@ -23,6 +23,7 @@ from billing.models import (
     StripeCustomer,
     StripeEvent,
 )
+from billing.services import invoicing, refunds
 from webinars.admin import (
     ReadOnlyAdmin,
     ReadOnlyMixin,

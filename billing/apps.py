@@ -8,7 +8,7 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from billing.quote_tax import estimate_for_quote
         from billing.receivers import on_booking_expired
-        from billing.views import webinar_panel
+        from billing.views.organiser import webinar_panel
         from webinars import panels, signals, tax_estimates
 
         panels.register(webinar_panel)

@@ -6,9 +6,10 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from billing import gateway, refunds, webhooks
+from billing import gateway
 from billing.errors import GatewayError
 from billing.models import Payment, Refund, StripeEvent
+from billing.services import refunds, stripe_events
 
 
 @shared_task(
@@ -20,7 +21,7 @@ from billing.models import Payment, Refund, StripeEvent
 )
 def process_stripe_event_task(event_id: str) -> str:
     """Exactly-once by the event row's lock and status; safe to redeliver."""
-    return webhooks.process_event(event_id)
+    return stripe_events.process_event(event_id)
 
 
 @shared_task(acks_late=True, autoretry_for=(GatewayError,), retry_backoff=5, max_retries=8)

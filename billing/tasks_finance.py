@@ -7,8 +7,9 @@ CELERY_IMPORTS so workers register the tasks.
 from celery import shared_task
 from django.utils import timezone
 
-from billing import exports, invoicing
+from billing import exports
 from billing.models import Invoice
+from billing.services import invoicing
 
 # Transient failures only: SMTP and storage hiccups, a database restart. A missing
 # invoice or a broken template is a bug and must fail loudly, not loop.

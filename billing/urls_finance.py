@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views_finance
+from billing.views import finance as views_finance
 
 app_name = "finance"
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views_invoices
+from billing.views import invoices as views_invoices
 
 app_name = "invoices"
 

@@ -159,15 +159,15 @@ CACHES = {
 REST_FRAMEWORK = {
     # Basic first: missing or wrong credentials answer 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "webinars.api_guards.BasicAuthentication",
+        "webinars.api.guards.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON only, with depth and NUL limits (webinars.api_guards.JSONParser).
-    "DEFAULT_PARSER_CLASSES": ["webinars.api_guards.JSONParser"],
+    # JSON only, with depth and NUL limits (webinars.api.guards.JSONParser).
+    "DEFAULT_PARSER_CLASSES": ["webinars.api.guards.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "webinars.api_guards.AnonThrottle",
-        "webinars.api_guards.UserThrottle",
+        "webinars.api.guards.AnonThrottle",
+        "webinars.api.guards.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
@@ -178,7 +178,7 @@ REST_FRAMEWORK = {
     # address from X-Forwarded-For instead of the proxy's.
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "webinars.api.exception_handler",
+    "EXCEPTION_HANDLER": "webinars.api.views.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -189,8 +189,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
-        "PresetAudienceEnum": "webinars.api.PRESET_AUDIENCES",
-        "CustomAudienceEnum": "webinars.api.CUSTOM_AUDIENCE",
+        "PresetAudienceEnum": "webinars.api.views.PRESET_AUDIENCES",
+        "CustomAudienceEnum": "webinars.api.views.CUSTOM_AUDIENCE",
     },
 }
 

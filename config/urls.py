@@ -4,10 +4,10 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from webinars.views import pricing
+from webinars.views.organiser import pricing
 
 # MEDIA_ROOT is never served, not even with DEBUG on: it holds invoices, which leave only
-# through the permission-checked download views (billing/views_invoices.py, the admin).
+# through the permission-checked download views (billing/views/invoices.py, the admin).
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("webinars.urls_accounts")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webinars import views
+from webinars.views import organiser as views
 
 app_name = "webinars"
 

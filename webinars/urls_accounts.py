@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from webinars import views, views_accounts
+from webinars.views import accounts as views_accounts
+from webinars.views import organiser as views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),

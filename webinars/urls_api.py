@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from webinars import api
+from webinars.api import views as api
 
 urlpatterns = [
     path("packages/", api.PackageListApi.as_view(), name="api-packages"),

@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing.checkout import start_checkout
 from billing.models import Dispute, Invoice, Payment, Refund
-from billing.refunds import cancel_webinar, refund_quote
+from billing.services.checkout import start_checkout
+from billing.services.refunds import cancel_webinar, refund_quote
 from tests.billing.conftest import wait_for
 from tests.conftest import hold, local_start
 from webinars.models import FleetSlot
@@ -153,9 +153,10 @@ def test_event_services_cancellation_refunds_everything(
 def test_a_refund_stuck_before_stripe_is_retried_and_flagged(
     manual_stripe, organiser, package_10k, settings, monkeypatch
 ):
-    from billing import refunds, tasks
+    from billing import tasks
     from billing.errors import GatewayError
-    from billing.refunds import request_refund
+    from billing.services import refunds
+    from billing.services.refunds import request_refund
 
     def worker_submits(refund_id: int) -> None:
         # One delivery of the task on a worker: an unreachable Stripe leaves it requested.

@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from billing import invoicing, tasks_finance
+from billing import tasks_finance
 from billing.exports import EXPORT_FORMATS, datev, export_period, previous_month, xero
+from billing.services import invoicing
 from tests.billing.finance_helpers import made_refund, organiser_in, paid_payment
 
 

@@ -8,8 +8,9 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
-from billing import invoicing, selectors
+from billing import selectors
 from billing.exports import EXPORT_FORMATS
+from billing.services import invoicing
 from tests.billing.finance_helpers import (
     made_refund,
     organiser_in,

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from billing import invoicing, tasks_finance
+from billing import tasks_finance
 from billing.models import Invoice, InvoiceSequence, Payment
+from billing.services import invoicing
 from tests.billing.finance_helpers import paid_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from billing import invoicing, pdf, tasks_finance
+from billing import pdf, tasks_finance
 from billing.errors import BillingError
 from billing.models import ImmutableInvoiceError, Invoice, Payment, Refund
+from billing.services import invoicing
 from tests.billing.finance_helpers import (
     made_refund,
     organiser_in,

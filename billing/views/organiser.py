@@ -9,9 +9,10 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import checkout, gateway, refunds, selectors, webhooks
+from billing import gateway, selectors
 from billing.errors import BillingError
 from billing.models import Invoice, Payment
+from billing.services import checkout, refunds, stripe_events
 from webinars.models import Webinar
 from webinars.selectors import get_webinar_for_user
 
@@ -122,7 +123,7 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Verify on the raw body (400 and nothing stored otherwise), store once, answer fast."""
     try:
         event = gateway.verify_event(request.body, request.headers.get("Stripe-Signature", ""))
-        webhooks.receive_event(event)
+        stripe_events.receive_event(event)
     except BillingError as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from webinars import selectors, services
-from webinars.api_guards import AnonQuoteThrottle
+from webinars.api.guards import AnonQuoteThrottle
 from webinars.errors import BookingError, DomainError
 from webinars.models import Package, Webinar
 from webinars.rules import AUDIENCE_PRESETS, CUSTOM_PRESET, build_request, parse_split
@@ -299,7 +299,7 @@ class _ValidationErrorSchema(OpenApiSerializerExtension):
 
 
 class _BasicAuthScheme(BasicScheme):
-    target_class = "webinars.api_guards.BasicAuthentication"
+    target_class = "webinars.api.guards.BasicAuthentication"
 
 
 # --- OpenAPI: every status an operation can answer -----------------------------------------

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from billing import gateway, notify
 from billing.errors import BillingError
-from billing.invoicing import issue_credit_note
 from billing.models import Payment, Refund
+from billing.services.invoicing import issue_credit_note
 from webinars import audit, cancellation
 from webinars import services as webinar_services
 from webinars.models import User, Webinar

@@ -27,11 +27,11 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from billing import gateway, notify
-from billing.checkout import funds_deadline_for
 from billing.errors import BillingError
-from billing.invoicing import issue_invoice
 from billing.models import Dispute, Payment, Refund, StripeEvent
-from billing.refunds import apply_refund_record, request_refund
+from billing.services.checkout import funds_deadline_for
+from billing.services.invoicing import issue_invoice
+from billing.services.refunds import apply_refund_record, request_refund
 from webinars import audit
 from webinars import services as webinar_services
 from webinars.errors import BookingError, CapacityError
