@@ -20,10 +20,7 @@ from tests.billing.finance_helpers import (
 from webinars import services
 from webinars.models import User
 
-pytestmark = [
-    pytest.mark.urls("tests.billing.urls_finance_test"),
-    pytest.mark.usefixtures("tmp_media"),
-]
+pytestmark = pytest.mark.usefixtures("tmp_media")
 
 
 @pytest.fixture
