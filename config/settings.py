@@ -189,8 +189,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
-        "PresetAudienceEnum": "webinars.api.views.PRESET_AUDIENCES",
-        "CustomAudienceEnum": "webinars.api.views.CUSTOM_AUDIENCE",
+        "PresetAudienceEnum": "webinars.api.serializers.PRESET_AUDIENCES",
+        "CustomAudienceEnum": "webinars.api.serializers.CUSTOM_AUDIENCE",
     },
 }
 
