@@ -23,7 +23,7 @@ from billing.models import (
     StripeCustomer,
     StripeEvent,
 )
-from billing.services import invoicing, refunds
+from billing.services import cancellation, invoicing
 from webinars.admin import (
     ReadOnlyAdmin,
     ReadOnlyMixin,
@@ -249,7 +249,7 @@ def cancel_and_refund(
     """Event Services cancel (our decision): the organiser gets everything back."""
 
     def cancel(webinar: Webinar) -> str:
-        _, refund = refunds.cancel_webinar(webinar, actor=request.user, by_staff=True)
+        _, refund = cancellation.cancel_webinar(webinar, actor=request.user, by_staff=True)
         if refund is None:
             return "cancelled, nothing to refund"
         return f"cancelled, refund of {format_money(refund.amount_minor, refund.currency)}"

@@ -426,7 +426,7 @@ def _check_event_shape(event: Any) -> None:
     """A Stripe event: an object with a string `id` and `type` (printable ASCII, within
     our column sizes), an integer `created` and an object `data.object`, nested no deeper than
     EVENT_MAX_DEPTH. (Whether the object has the `id` processing needs depends on the
-    type; `billing.webhooks.receive_event` checks that for the types it handles.)"""
+    type; `billing.services.stripe_events.receive_event` checks that for the types it handles.)"""
 
     def refuse(reason: str) -> NoReturn:
         raise WebhookSignatureError(f"The body is not a Stripe event: {reason}.")

@@ -1,4 +1,5 @@
-"""Finance reads: revenue figures for a period, and organisers' own invoices."""
+"""Finance reads (revenue figures for a period, organisers' own invoices) and the reads
+behind payments and refunds (the paid payment of a webinar, what is refunded)."""
 
 import uuid
 from collections import defaultdict
@@ -30,6 +31,8 @@ PAID_STATUSES = (
     Payment.Status.PARTIALLY_REFUNDED,
     Payment.Status.REFUNDED,
 )
+# Paid, and not refunded in full: what a cancellation can still refund from.
+REFUNDABLE_STATUSES = (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED)
 # A webinar's obligation is settled once it was delivered or cancelled.
 SETTLED_STATUSES = (Webinar.Status.COMPLETED, Webinar.Status.CANCELLED)
 
@@ -153,4 +156,34 @@ def refund_totals(webinar: Webinar) -> dict[str, int]:
         in_flight=total(Q(status__in=REFUND_IN_FLIGHT)),
         refunded=total(Q(status=Refund.Status.SUCCEEDED)),
         failed=total(Q(status=Refund.Status.FAILED)),
+    )
+
+
+def paid_payment(webinar: Webinar) -> Payment | None:
+    return (
+        webinar.payments.filter(status__in=REFUNDABLE_STATUSES, late=False)
+        .order_by("-paid_at")
+        .first()
+    )
+
+
+def in_flight_minor(payment: Payment) -> int:
+    """Refunded or on its way back: every refund that has not failed or been cancelled."""
+    return (
+        payment.refunds.exclude(
+            status__in=(Refund.Status.FAILED, Refund.Status.CANCELED)
+        ).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+
+
+def latest_payment(webinar: Webinar) -> Payment | None:
+    """The webinar's latest checkout attempt (the one its pages describe)."""
+    return webinar.payments.order_by("-attempt").first()
+
+
+def issued_documents(webinar: Webinar) -> QuerySet[Invoice]:
+    """The webinar's issued invoices and credit notes, oldest first (its Payment panel)."""
+    return Invoice.objects.filter(webinar=webinar, status=Invoice.Status.ISSUED).order_by(
+        "issued_at"
     )

@@ -6,7 +6,7 @@ cancelling, and Stripe's webhook), `invoices` (the organiser's invoice PDFs, als
 
 from django.urls import include, path
 
-from billing.views import finance, invoices, organiser
+from billing.views import finance, invoices, organiser, stripe_webhook
 
 organiser_urls = [
     path("webinars/<str:code>/pay/", organiser.pay, name="pay"),
@@ -14,7 +14,7 @@ organiser_urls = [
     path("webinars/<str:code>/payment-status/", organiser.payment_status, name="payment_status"),
     path("webinars/<str:code>/payment-panel/", organiser.payment_panel, name="panel"),
     path("webinars/<str:code>/cancel/", organiser.cancel, name="cancel"),
-    path("stripe/webhook/", organiser.stripe_webhook, name="stripe_webhook"),
+    path("stripe/webhook/", stripe_webhook.stripe_webhook, name="stripe_webhook"),
 ]
 invoice_urls = [
     path("invoices/<uuid:code>/pdf/", invoices.invoice_pdf, name="pdf"),

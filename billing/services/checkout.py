@@ -3,7 +3,7 @@
 Stripe is called outside any database transaction, with idempotency keys derived from the
 payment's own code, so a crash between "row written" and "session created" is repaired by
 simply calling `start_checkout` again. Fulfilment happens only from webhooks
-(`billing.webhooks`), never from the success redirect.
+(`billing.services.stripe_events`), never from the success redirect.
 """
 
 from datetime import datetime, timedelta

@@ -2,7 +2,7 @@
 
 Every service here is atomic and idempotent, because its callers (Stripe webhooks, refund
 reconciliation, admin actions) may run twice. Locks are always taken in one order, the
-one billing/refunds.py uses too: refund row -> payment row -> sequence rows (INV before
+one billing/services/refunds.py uses too: refund row -> payment row -> sequence rows (INV before
 CN), so two services never deadlock.
 """
 

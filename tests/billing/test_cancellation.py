@@ -7,8 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from billing.models import Dispute, Invoice, Payment, Refund
+from billing.services.cancellation import cancel_webinar, refund_quote
 from billing.services.checkout import start_checkout
-from billing.services.refunds import cancel_webinar, refund_quote
 from tests.billing.conftest import wait_for
 from tests.conftest import hold, local_start
 from webinars.models import FleetSlot

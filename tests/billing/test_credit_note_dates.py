@@ -10,7 +10,7 @@ from django.utils import timezone
 from billing import pdf
 from billing.models import Invoice, Refund
 from billing.services import invoicing
-from billing.services.refunds import cancel_webinar
+from billing.services.cancellation import cancel_webinar
 from tests.billing.conftest import wait_for
 from tests.billing.finance_helpers import (
     made_refund,
