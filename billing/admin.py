@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from billing import pdf, tasks_finance
+from billing import pdf, tasks
 from billing.models import (
     Dispute,
     Invoice,
@@ -127,7 +127,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     def deliver(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         ids = list(queryset.filter(status=Invoice.Status.ISSUED).values_list("pk", flat=True))
         for invoice_id in ids:
-            tasks_finance.render_and_email_invoice_task.delay(invoice_id=invoice_id)
+            tasks.render_and_email_invoice_task.delay(invoice_id=invoice_id)
         messages.success(request, f"Queued delivery of {len(ids)} document(s).")
 
 

@@ -1,6 +1,6 @@
 """Domain errors of billing; views map them to 400 / 409 with the message shown."""
 
-from webinars.errors import DomainError
+from webinars.errors import DomainError, TransientError
 
 
 class BillingError(DomainError):
@@ -18,7 +18,11 @@ class BillingError(DomainError):
 
 
 class GatewayError(BillingError):
-    """Stripe (or the emulator) refused or could not be reached; safe to retry later."""
+    """Stripe (or the emulator) refused the request or could not be reached."""
 
     def __init__(self, message: str) -> None:
         super().__init__("gateway", message, http_status=502)
+
+
+class GatewayUnavailable(GatewayError, TransientError):
+    """Stripe could not be reached, or rate-limited us: tasks retry it with backoff."""

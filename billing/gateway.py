@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import stripe
 from django.conf import settings
 
-from billing.errors import BillingError, GatewayError
+from billing.errors import BillingError, GatewayError, GatewayUnavailable
 from webinars.countries import EU_MEMBER_STATES
 
 
@@ -99,11 +99,19 @@ def client() -> stripe.StripeClient:
     return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
 
 
+def _failure(exc: stripe.StripeError) -> GatewayError:
+    """Our error for Stripe's: GatewayUnavailable (tasks retry it) when Stripe could not be
+    reached or rate-limited us, after the client's own network retries; GatewayError for
+    a refusal, which asking again would not change."""
+    transient = isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError)
+    return (GatewayUnavailable if transient else GatewayError)(f"Stripe: {exc.user_message or exc}")
+
+
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except stripe.StripeError as exc:
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+        raise _failure(exc) from exc
 
 
 def _d(obj: Any) -> dict[str, Any]:
@@ -174,9 +182,9 @@ def sync_customer(customer_id: str, details: CustomerDetails, *, idempotency_key
     except stripe.InvalidRequestError as exc:
         if exc.http_status == 404:
             raise CustomerMissingError(str(exc.user_message or exc)) from exc
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+        raise _failure(exc) from exc
     except stripe.StripeError as exc:
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+        raise _failure(exc) from exc
     if data.get("deleted"):
         raise CustomerMissingError(f"Stripe customer {customer_id} was deleted.")
     stored = data.get("address") or {}
@@ -264,9 +272,9 @@ def create_checkout_session(
     except stripe.InvalidRequestError as exc:
         if exc.code == "resource_missing" and getattr(exc, "param", None) == "customer":
             raise CustomerMissingError(str(exc.user_message or exc)) from exc
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+        raise _failure(exc) from exc
     except stripe.StripeError as exc:
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+        raise _failure(exc) from exc
     return _session(session)
 
 

@@ -20,7 +20,7 @@ from django.db.models import (
 )
 from django.http import Http404
 
-from billing.models import Invoice, Payment, Refund
+from billing.models import Invoice, Payment, Refund, StripeEvent
 from webinars.models import User, Webinar
 from webinars.selectors import organisation_for_user
 
@@ -187,3 +187,32 @@ def issued_documents(webinar: Webinar) -> QuerySet[Invoice]:
     return Invoice.objects.filter(webinar=webinar, status=Invoice.Status.ISSUED).order_by(
         "issued_at"
     )
+
+
+def stuck_event_ids(now: datetime) -> list[str]:
+    """Stripe events to queue again (at most 200 a sweep): failed, with attempts left, or
+    stored over 2 minutes ago and never processed (their queueing was lost)."""
+    stale = now - timedelta(minutes=2)
+    return list(
+        StripeEvent.objects.filter(
+            Q(status=StripeEvent.Status.FAILED, attempts__lt=10)
+            | Q(status=StripeEvent.Status.RECEIVED, received_at__lt=stale)
+        ).values_list("event_id", flat=True)[:200]
+    )
+
+
+def _never_submitted(now: datetime, older_than: timedelta) -> QuerySet[Refund]:
+    return Refund.objects.filter(
+        status=Refund.Status.REQUESTED, stripe_id__isnull=True, created_at__lt=now - older_than
+    )
+
+
+def stuck_refund_ids(now: datetime) -> list[int]:
+    """Refunds to submit again (at most 200 a sweep): recorded over 10 minutes ago and
+    never accepted by Stripe."""
+    return list(_never_submitted(now, timedelta(minutes=10)).values_list("pk", flat=True)[:200])
+
+
+def refunds_stuck_for_a_day(now: datetime) -> QuerySet[Refund]:
+    """Refunds Stripe has not accepted for a day: finance must hear of them."""
+    return _never_submitted(now, timedelta(days=1)).select_related("payment__webinar")

@@ -124,8 +124,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
-# tasks_finance is not named tasks.py, so autodiscovery does not find it.
-CELERY_IMPORTS = ["billing.tasks_finance"]
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {
         "task": "webinars.tasks.expire_holds_task",
@@ -140,7 +138,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=10),
     },
     "monthly-accounting-export": {
-        "task": "billing.tasks_finance.monthly_export_task",
+        "task": "billing.tasks.monthly_export_task",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
 }

@@ -66,7 +66,7 @@ def test_no_app_has_suffix_named_modules_but_packages(app):
     suffixed = [
         str(path.relative_to(ROOT))
         for path in _app_modules(app)
-        if path.stem.split("_")[0] in ("views", "urls", "services", "selectors")
+        if path.stem.split("_")[0] in ("views", "urls", "tasks", "services", "selectors")
         and "_" in path.stem
     ]
     assert not suffixed

@@ -73,3 +73,9 @@ class CapacityError(BookingError):
     def __init__(self, regions: list[str]) -> None:
         super().__init__("no_capacity", regions=", ".join(regions))
         self.regions = regions
+
+
+class TransientError(Exception):
+    """A dependency is briefly unavailable: neither the user's fault nor a bug. Tasks retry
+    it (webinars.jobs.TRANSIENT_ERRORS); an adapter's own errors subclass it, e.g.
+    billing's GatewayUnavailable."""

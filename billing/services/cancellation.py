@@ -18,6 +18,7 @@ from billing.selectors import in_flight_minor, paid_payment
 from billing.services.refunds import request_refund
 from webinars import cancellation
 from webinars import services as webinar_services
+from webinars.jobs import enqueue_on_commit
 from webinars.models import User, Webinar
 
 S = Webinar.Status
@@ -89,11 +90,7 @@ def cancel_webinar(
                 status__in=(Payment.Status.OPEN,), checkout_session_id__isnull=False
             ).values_list("pk", flat=True)
         )
-    from billing import tasks
-
     for payment_id in open_sessions:
-        transaction.on_commit(
-            lambda pid=payment_id: tasks.expire_checkout_task.delay(payment_id=pid)
-        )
+        enqueue_on_commit("billing.tasks.expire_checkout_task", payment_id=payment_id)
     notify.cancellation(webinar, quote_amount=quote.amount_minor, currency=quote.currency)
     return webinar, refund

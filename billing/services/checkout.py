@@ -221,3 +221,12 @@ def _attach_session(
             data={"hold_expires_at": expires_at.isoformat(), "for": session.id},
         )
     return payment
+
+
+def close_checkout_session(payment: Payment) -> None:
+    """Close the payment's Checkout Session at Stripe if it is still open and unpaid (its
+    booking was cancelled); Stripe then sends checkout.session.expired. Harmless to repeat."""
+    if payment.status == Payment.Status.OPEN and payment.checkout_session_id:
+        session = gateway.retrieve_checkout_session(payment.checkout_session_id)
+        if session.status == "open":
+            gateway.expire_checkout_session(payment.checkout_session_id)

@@ -14,12 +14,13 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing import emails, pdf, tasks_finance
+from billing import emails, pdf
 from billing.errors import BillingError
 from billing.models import Invoice, InvoiceLine, InvoiceSequence, Payment, Refund
 from billing.selectors import PAID_STATUSES
 from billing.tax import TaxDecision, compute_amounts, determine_tax, split_gross, tax_note
 from webinars import audit
+from webinars.jobs import enqueue_on_commit
 from webinars.models import Organisation, User, Webinar
 from webinars.templatetags.money import format_in_zone
 
@@ -98,10 +99,7 @@ def _finalise(invoice: Invoice, series: str) -> Invoice:
 
 
 def _queue_delivery(invoice: Invoice) -> None:
-    invoice_id = invoice.pk
-    transaction.on_commit(
-        lambda: tasks_finance.render_and_email_invoice_task.delay(invoice_id=invoice_id)
-    )
+    enqueue_on_commit("billing.tasks.render_and_email_invoice_task", invoice_id=invoice.pk)
 
 
 @transaction.atomic

@@ -8,14 +8,16 @@ finance (flag + email + audit), never retried silently.
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 
-from billing import gateway, notify
+from billing import gateway, notify, selectors
 from billing.errors import BillingError
 from billing.models import Payment, Refund
 from billing.selectors import REFUNDABLE_STATUSES, in_flight_minor
 from billing.services.invoicing import issue_credit_note
 from webinars import audit
 from webinars import services as webinar_services
+from webinars.jobs import enqueue_on_commit
 from webinars.models import User, Webinar
 
 
@@ -43,9 +45,7 @@ def request_refund(
         webinar=payment.webinar,
         data={"amount_minor": amount_minor, "reason": reason},
     )
-    from billing import tasks
-
-    transaction.on_commit(lambda: tasks.submit_refund_task.delay(refund_id=refund.pk))
+    enqueue_on_commit("billing.tasks.submit_refund_task", refund_id=refund.pk)
     return refund
 
 
@@ -185,3 +185,16 @@ def flag_stuck_refund(refund: Refund) -> None:
         webinar, actor=None, reason=f"Refund {refund.code} not accepted by Stripe for a day"
     )
     notify.refund_stuck(refund)
+
+
+def resubmit_stuck_refunds() -> int:
+    """Queue again the refunds recorded but never accepted by Stripe (an outage outlived
+    the task's retries) and flag those stuck for a day to finance; returns how many were
+    queued. Submitting is idempotent (the key `refund:<code>`)."""
+    now = timezone.now()
+    ids = selectors.stuck_refund_ids(now)
+    for refund_id in ids:
+        enqueue_on_commit("billing.tasks.submit_refund_task", refund_id=refund_id)
+    for refund in selectors.refunds_stuck_for_a_day(now):
+        flag_stuck_refund(refund)
+    return len(ids)

@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from billing import gateway, notify
+from billing import gateway, notify, selectors
 from billing.errors import BillingError
 from billing.models import Dispute, Payment, Refund, StripeEvent
 from billing.services.checkout import funds_deadline_for
@@ -35,6 +35,7 @@ from billing.services.refunds import apply_refund_record, request_refund
 from webinars import audit
 from webinars import services as webinar_services
 from webinars.errors import BookingError, CapacityError
+from webinars.jobs import enqueue_on_commit
 from webinars.models import Webinar
 
 logger = logging.getLogger(__name__)
@@ -90,11 +91,7 @@ def receive_event(event: dict[str, Any]) -> bool:
         )
         new = cursor.fetchone() is not None
         if new and handled:
-            from billing import tasks
-
-            transaction.on_commit(
-                lambda: tasks.process_stripe_event_task.delay(event_id=event["id"])
-            )
+            enqueue_on_commit("billing.tasks.process_stripe_event_task", event_id=event["id"])
     return new and handled
 
 
@@ -168,6 +165,16 @@ def process_event(event_id: str) -> str:
 
 
 DONE = (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED)
+
+
+def requeue_stuck_events() -> int:
+    """Queue again the events whose processing failed (Stripe unreachable, say) or that
+    were stored but never queued (the broker was down when the webhook arrived); returns
+    how many. Processing is exactly-once, so an event queued twice is done once."""
+    ids = selectors.stuck_event_ids(timezone.now())
+    for event_id in ids:
+        enqueue_on_commit("billing.tasks.process_stripe_event_task", event_id=event_id)
+    return len(ids)
 
 
 def _record_failure(event_id: str, exc: Exception) -> None:

@@ -1,6 +1,5 @@
 import contextlib
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.core import mail
@@ -163,7 +162,7 @@ def test_a_refund_stuck_before_stripe_is_retried_and_flagged(
         with contextlib.suppress(GatewayError):
             refunds.submit_refund(Refund.objects.get(pk=refund_id))
 
-    monkeypatch.setattr(tasks, "submit_refund_task", SimpleNamespace(delay=worker_submits))
+    monkeypatch.setattr(tasks.submit_refund_task, "delay", worker_submits)
 
     webinar = hold(organiser, package_10k)
     payment = start_checkout(webinar, actor=organiser)
