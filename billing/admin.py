@@ -27,11 +27,11 @@ from billing.services import cancellation, invoicing
 from webinars.admin import (
     ReadOnlyAdmin,
     ReadOnlyMixin,
-    WebinarAdmin,
     apply_to_each,
     money_display,
     readable_fields,
 )
+from webinars.admin_actions import register_webinar_action
 from webinars.models import Webinar
 from webinars.templatetags.money import format_money
 
@@ -242,6 +242,8 @@ class StripeCustomerAdmin(ReadOnlyAdmin):
     fields = readonly_fields = readable_fields(StripeCustomer)
 
 
+# Billing's action on the webinar list, through the webinars admin's hook.
+@register_webinar_action
 @admin.action(description="Cancel selected webinars and refund them in full")
 def cancel_and_refund(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Webinar]
@@ -255,8 +257,3 @@ def cancel_and_refund(
         return f"cancelled, refund of {format_money(refund.amount_minor, refund.currency)}"
 
     apply_to_each(request, queryset, cancel)
-
-
-# Billing adds its refunding cancel action to the webinars admin (webinars never imports
-# billing).
-WebinarAdmin.actions = [*WebinarAdmin.actions, cancel_and_refund]

@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from webinars import services
+from webinars import admin_actions, services
 from webinars.errors import BookingError, DomainError
 from webinars.forms import OrganisationForm
 from webinars.models import (
@@ -398,8 +398,6 @@ class WebinarAdmin(admin.ModelAdmin):
     date_hierarchy = "start_at"
     list_select_related = ["organisation", "package"]
     inlines = [ReservationInline, AuditInline]
-    # Cancelling a booking is billing's action (it refunds); see billing/admin.py.
-    actions = ["expire_selected_holds"]
     fieldsets = [
         (
             None,
@@ -453,6 +451,12 @@ class WebinarAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    @property
+    def actions(self) -> list[Any]:  # type: ignore[override]
+        """Its own, then those other apps registered in webinars.admin_actions (billing's
+        "Cancel selected webinars and refund them in full": cancelling refunds)."""
+        return ["expire_selected_holds", *admin_actions.webinar_actions()]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # bookings are made by organisers (or the API), never by hand
