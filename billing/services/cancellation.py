@@ -67,10 +67,7 @@ def cancel_webinar(
     with transaction.atomic():
         locked = Webinar.objects.select_for_update(no_key=True).get(pk=webinar.pk)
         if locked.status not in (S.HELD, S.AWAITING_FUNDS, S.CONFIRMED):
-            raise BillingError(
-                "not_cancellable",
-                f"A {locked.get_status_display().lower()} booking cannot be cancelled.",
-            )
+            raise BillingError("not_cancellable", status=locked.get_status_display().lower())
         quote = _staff_quote(locked) if by_staff else refund_quote(locked)
         who = "Event Services" if by_staff else "organiser"
         webinar = webinar_services.cancel_booking(

@@ -97,7 +97,7 @@ def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Pay
         or webinar.hold_expires_at is None
         or webinar.hold_expires_at <= now
     ):
-        raise BillingError("not_payable", "This booking is no longer held; book again to pay.")
+        raise BillingError("not_payable")
     reusable = webinar.payments.filter(status=Payment.Status.OPEN).order_by("-attempt").first()
     if reusable and (
         reusable.expires_at is None or reusable.expires_at > now + timedelta(minutes=2)
@@ -105,9 +105,7 @@ def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Pay
         return reusable
     if now + STRIPE_MIN_SESSION + SESSION_SLACK > longest_hold(webinar):
         # A new session would stretch the hold again; holds end, so capacity comes back.
-        raise BillingError(
-            "hold_ending", "Your hold is about to end and cannot be extended; book again to pay."
-        )
+        raise BillingError("hold_ending")
     organisation = webinar.organisation
     decision = determine_tax(
         seller_country=settings.SELLER["country"],

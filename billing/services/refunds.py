@@ -28,9 +28,7 @@ def request_refund(
     """Record a refund and queue its submission to Stripe after commit."""
     payment = Payment.objects.select_for_update(no_key=True).get(pk=payment.pk)
     if amount_minor <= 0 or amount_minor > payment.amount_minor - in_flight_minor(payment):
-        raise BillingError(
-            "refund_amount", "The refund exceeds what is left to refund.", http_status=400
-        )
+        raise BillingError("refund_amount")
     refund = Refund.objects.create(
         payment=payment,
         amount_minor=amount_minor,
@@ -69,7 +67,7 @@ def apply_refund_record(record: gateway.RefundRecord, *, actor: User | None) -> 
     with transaction.atomic():
         payment = _lock_parents(record)
         if payment is None:
-            raise BillingError("unknown_refund", f"No payment matches refund {record.id}.")
+            raise BillingError("unknown_refund", refund=record.id)
         refund = _refund_for(record, payment)
         new_status = {
             "succeeded": Refund.Status.SUCCEEDED,

@@ -72,9 +72,7 @@ def receive_event(event: dict[str, Any]) -> bool:
     obj = event["data"]["object"]
     object_id = obj.get("id")
     if handled and not gateway.is_stripe_id(object_id):
-        raise BillingError(
-            "bad_event", f"A {event['type']} event needs its object's id.", http_status=400
-        )
+        raise BillingError("bad_event", type=event["type"])
     event = without_nul(event)
     status = StripeEvent.Status.RECEIVED if handled else StripeEvent.Status.IGNORED
     with transaction.atomic(), connection.cursor() as cursor:
@@ -204,7 +202,7 @@ def _checkout(payload: dict[str, Any], fetched: Fetched) -> None:
         Payment.objects.filter(checkout_session_id=session.id).values("pk", "webinar_id").first()
     )
     if found is None:
-        raise BillingError("unknown_session", f"No payment for checkout session {session.id}.")
+        raise BillingError("unknown_session", session=session.id)
     # Lock order: webinar, then payment (as in checkout and cancellation).
     Webinar.objects.select_for_update(no_key=True).get(pk=found["webinar_id"])
     payment = (
@@ -362,7 +360,7 @@ def _dispute(payload: dict[str, Any], fetched: Fetched) -> None:
         else None  # an empty id would match any unpaid payment
     )
     if payment is None:
-        raise BillingError("unknown_charge", f"No payment for disputed charge {record.charge_id}.")
+        raise BillingError("unknown_charge", charge=record.charge_id)
     dispute, created = Dispute.objects.get_or_create(
         stripe_id=record.id,
         defaults={
