@@ -189,6 +189,15 @@ def issued_documents(webinar: Webinar) -> QuerySet[Invoice]:
     )
 
 
+def open_checkout_ids(webinar: Webinar) -> list[int]:
+    """The webinar's payments whose Checkout Session may still be open at Stripe."""
+    return list(
+        webinar.payments.filter(
+            status__in=(Payment.Status.OPEN,), checkout_session_id__isnull=False
+        ).values_list("pk", flat=True)
+    )
+
+
 def stuck_event_ids(now: datetime) -> list[str]:
     """Stripe events to queue again (at most 200 a sweep): failed, with attempts left, or
     stored over 2 minutes ago and never processed (their queueing was lost)."""

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from billing import notify
 from billing.errors import BillingError
-from billing.models import Payment, Refund
-from billing.selectors import in_flight_minor, paid_payment
+from billing.models import Refund
+from billing.selectors import in_flight_minor, open_checkout_ids, paid_payment
 from billing.services.refunds import request_refund
 from webinars import cancellation
 from webinars import services as webinar_services
@@ -82,11 +82,7 @@ def cancel_webinar(
                 reason=Refund.Reason.STAFF if by_staff else Refund.Reason.CANCELLATION,
                 actor=actor,
             )
-        open_sessions = list(
-            webinar.payments.filter(
-                status__in=(Payment.Status.OPEN,), checkout_session_id__isnull=False
-            ).values_list("pk", flat=True)
-        )
+        open_sessions = open_checkout_ids(webinar)
     for payment_id in open_sessions:
         enqueue_on_commit("billing.tasks.expire_checkout_task", payment_id=payment_id)
     notify.cancellation(webinar, quote_amount=quote.amount_minor, currency=quote.currency)
