@@ -10,10 +10,15 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing import gateway, notify, selectors
+from billing import gateway, notify
 from billing.errors import BillingError
 from billing.models import Payment, Refund
-from billing.selectors import REFUNDABLE_STATUSES, in_flight_minor
+from billing.selectors import (
+    REFUNDABLE_STATUSES,
+    in_flight_minor,
+    refunds_stuck_for_a_day,
+    stuck_refund_ids,
+)
 from billing.services.invoicing import issue_credit_note
 from webinars import audit
 from webinars import services as webinar_services
@@ -190,9 +195,9 @@ def resubmit_stuck_refunds() -> int:
     the task's retries) and flag those stuck for a day to finance; returns how many were
     queued. Submitting is idempotent (the key `refund:<code>`)."""
     now = timezone.now()
-    ids = selectors.stuck_refund_ids(now)
+    ids = stuck_refund_ids(now)
     for refund_id in ids:
         enqueue_on_commit("billing.tasks.submit_refund_task", refund_id=refund_id)
-    for refund in selectors.refunds_stuck_for_a_day(now):
+    for refund in refunds_stuck_for_a_day(now):
         flag_stuck_refund(refund)
     return len(ids)
