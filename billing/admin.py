@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from billing import invoicing, pdf, refunds, tasks_finance
+from billing import pdf, tasks
 from billing.models import (
     Dispute,
     Invoice,
@@ -23,14 +23,15 @@ from billing.models import (
     StripeCustomer,
     StripeEvent,
 )
+from billing.services import cancellation, invoicing
 from webinars.admin import (
     ReadOnlyAdmin,
     ReadOnlyMixin,
-    WebinarAdmin,
     apply_to_each,
     money_display,
     readable_fields,
 )
+from webinars.admin_actions import register_webinar_action
 from webinars.formatting import format_money
 from webinars.models import Webinar
 
@@ -126,7 +127,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
     def deliver(self, request: HttpRequest, queryset: QuerySet[Invoice]) -> None:
         ids = list(queryset.filter(status=Invoice.Status.ISSUED).values_list("pk", flat=True))
         for invoice_id in ids:
-            tasks_finance.render_and_email_invoice_task.delay(invoice_id=invoice_id)
+            tasks.render_and_email_invoice_task.delay(invoice_id=invoice_id)
         messages.success(request, f"Queued delivery of {len(ids)} document(s).")
 
 
@@ -241,6 +242,8 @@ class StripeCustomerAdmin(ReadOnlyAdmin):
     fields = readonly_fields = readable_fields(StripeCustomer)
 
 
+# Billing's action on the webinar list, through the webinars admin's hook.
+@register_webinar_action
 @admin.action(description="Cancel selected webinars and refund them in full")
 def cancel_and_refund(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Webinar]
@@ -248,14 +251,9 @@ def cancel_and_refund(
     """Event Services cancel (our decision): the organiser gets everything back."""
 
     def cancel(webinar: Webinar) -> str:
-        _, refund = refunds.cancel_webinar(webinar, actor=request.user, by_staff=True)
+        _, refund = cancellation.cancel_webinar(webinar, actor=request.user, by_staff=True)
         if refund is None:
             return "cancelled, nothing to refund"
         return f"cancelled, refund of {format_money(refund.amount_minor, refund.currency)}"
 
     apply_to_each(request, queryset, cancel)
-
-
-# Billing adds its refunding cancel action to the webinars admin (webinars never imports
-# billing).
-WebinarAdmin.actions = [*WebinarAdmin.actions, cancel_and_refund]

@@ -15,17 +15,21 @@ from typing import Any, NoReturn
 import stripe
 from django.conf import settings
 
-from billing.errors import BillingError, GatewayError
+from billing.errors import BillingError, GatewayError, GatewayUnavailable
 from webinars.countries import EU_MEMBER_STATES
 
 
 class CustomerMissingError(GatewayError):
     """Our stored Stripe customer no longer exists there (deleted, or another account)."""
 
+    def __init__(self, customer: str, reason: str) -> None:
+        super().__init__("customer_missing", customer=customer, reason=reason)
+
 
 class WebhookSignatureError(BillingError):
-    def __init__(self, message: str) -> None:
-        super().__init__("bad_signature", message, http_status=400)
+    """A webhook body we refuse before storing anything: a 400 to Stripe."""
+
+    default_status = 400
 
 
 @dataclass(frozen=True)
@@ -95,15 +99,23 @@ def _client(api_key: str, api_base: str) -> stripe.StripeClient:
 
 def client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
-        raise GatewayError("Stripe is not configured (STRIPE_SECRET_KEY is empty).")
+        raise GatewayError("gateway_not_configured")
     return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)
+
+
+def _failure(exc: stripe.StripeError) -> GatewayError:
+    """Our error for Stripe's: GatewayUnavailable (tasks retry it) when Stripe could not be
+    reached or rate-limited us, after the client's own network retries; GatewayError for
+    a refusal, which asking again would not change."""
+    transient = isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError)
+    return (GatewayUnavailable if transient else GatewayError)(reason=exc.user_message or str(exc))
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except stripe.StripeError as exc:
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+        raise _failure(exc) from exc
 
 
 def _d(obj: Any) -> dict[str, Any]:
@@ -173,12 +185,12 @@ def sync_customer(customer_id: str, details: CustomerDetails, *, idempotency_key
         tax_ids = _d(client().v1.customers.tax_ids.list(customer_id)).get("data") or []
     except stripe.InvalidRequestError as exc:
         if exc.http_status == 404:
-            raise CustomerMissingError(str(exc.user_message or exc)) from exc
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+            raise CustomerMissingError(customer_id, exc.user_message or str(exc)) from exc
+        raise _failure(exc) from exc
     except stripe.StripeError as exc:
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+        raise _failure(exc) from exc
     if data.get("deleted"):
-        raise CustomerMissingError(f"Stripe customer {customer_id} was deleted.")
+        raise CustomerMissingError(customer_id, "deleted")
     stored = data.get("address") or {}
     changes: dict[str, Any] = {}
     if {key: stored.get(key) or "" for key in ADDRESS_KEYS} != details.address:
@@ -263,10 +275,10 @@ def create_checkout_session(
         )
     except stripe.InvalidRequestError as exc:
         if exc.code == "resource_missing" and getattr(exc, "param", None) == "customer":
-            raise CustomerMissingError(str(exc.user_message or exc)) from exc
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+            raise CustomerMissingError(customer_id, exc.user_message or str(exc)) from exc
+        raise _failure(exc) from exc
     except stripe.StripeError as exc:
-        raise GatewayError(f"Stripe: {exc.user_message or exc}") from exc
+        raise _failure(exc) from exc
     return _session(session)
 
 
@@ -394,21 +406,21 @@ def verify_event(payload: bytes, signature: str) -> dict[str, Any]:
     the future (a replay window must not open forwards), and a correctly signed body that
     is not shaped like a Stripe event (see `_check_event_shape`)."""
     if not settings.STRIPE_WEBHOOK_SECRET:
-        raise WebhookSignatureError("STRIPE_WEBHOOK_SECRET is not configured.")
+        raise WebhookSignatureError("webhook_secret_missing")
     tolerance = settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
     try:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"), signature, settings.STRIPE_WEBHOOK_SECRET, tolerance
         )
     except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
-        raise WebhookSignatureError(f"Invalid signature: {exc}") from exc
+        raise WebhookSignatureError("bad_signature", reason=str(exc)) from exc
     # The SDK refuses only old timestamps; one from the future is refused the same way.
     if _signature_timestamp(signature) > time.time() + tolerance:
-        raise WebhookSignatureError("Invalid signature: timestamp outside the tolerance zone.")
+        raise WebhookSignatureError("signature_out_of_tolerance")
     try:
         event = json.loads(payload)
     except (ValueError, RecursionError) as exc:
-        raise WebhookSignatureError("The body is not JSON.") from exc
+        raise WebhookSignatureError("not_json") from exc
     _check_event_shape(event)
     return event
 
@@ -419,17 +431,17 @@ def _signature_timestamp(header: str) -> int:
         key, _, value = item.partition("=")
         if key.strip() == "t":
             return int(value)
-    raise WebhookSignatureError("Invalid signature: no timestamp.")
+    raise WebhookSignatureError("signature_without_timestamp")
 
 
 def _check_event_shape(event: Any) -> None:
     """A Stripe event: an object with a string `id` and `type` (printable ASCII, within
     our column sizes), an integer `created` and an object `data.object`, nested no deeper than
     EVENT_MAX_DEPTH. (Whether the object has the `id` processing needs depends on the
-    type; `billing.webhooks.receive_event` checks that for the types it handles.)"""
+    type; `billing.services.stripe_events.receive_event` checks that for the types it handles.)"""
 
     def refuse(reason: str) -> NoReturn:
-        raise WebhookSignatureError(f"The body is not a Stripe event: {reason}.")
+        raise WebhookSignatureError("not_an_event", reason=reason)
 
     if not isinstance(event, dict):
         refuse("not an object")

@@ -1,4 +1,5 @@
-"""Finance reads: revenue figures for a period, and organisers' own invoices."""
+"""Finance reads (revenue figures for a period, organisers' own invoices) and the reads
+behind payments and refunds (the paid payment of a webinar, what is refunded)."""
 
 import uuid
 from collections import defaultdict
@@ -19,7 +20,7 @@ from django.db.models import (
 )
 from django.http import Http404
 
-from billing.models import Invoice, Payment, Refund
+from billing.models import Invoice, Payment, Refund, StripeEvent
 from webinars.models import User, Webinar
 from webinars.selectors import organisation_for_user
 
@@ -150,3 +151,71 @@ def refund_totals(webinar: Webinar) -> dict[str, int]:
         refunded=total(Q(status=Refund.Status.SUCCEEDED)),
         failed=total(Q(status=Refund.Status.FAILED)),
     )
+
+
+def paid_payment(webinar: Webinar) -> Payment | None:
+    return (
+        webinar.payments.filter(status__in=Payment.REFUNDABLE_STATUSES, late=False)
+        .order_by("-paid_at")
+        .first()
+    )
+
+
+def in_flight_minor(payment: Payment) -> int:
+    """Refunded or on its way back: every refund that has not failed or been cancelled."""
+    return (
+        payment.refunds.exclude(
+            status__in=(Refund.Status.FAILED, Refund.Status.CANCELED)
+        ).aggregate(s=Sum("amount_minor"))["s"]
+        or 0
+    )
+
+
+def latest_payment(webinar: Webinar) -> Payment | None:
+    """The webinar's latest checkout attempt (the one its pages describe)."""
+    return webinar.payments.order_by("-attempt").first()
+
+
+def issued_documents(webinar: Webinar) -> QuerySet[Invoice]:
+    """The webinar's issued invoices and credit notes, oldest first (its Payment panel)."""
+    return Invoice.objects.filter(webinar=webinar, status=Invoice.Status.ISSUED).order_by(
+        "issued_at"
+    )
+
+
+def open_checkout_ids(webinar: Webinar) -> list[int]:
+    """The webinar's payments whose Checkout Session may still be open at Stripe."""
+    return list(
+        webinar.payments.filter(
+            status__in=(Payment.Status.OPEN,), checkout_session_id__isnull=False
+        ).values_list("pk", flat=True)
+    )
+
+
+def stuck_event_ids(now: datetime) -> list[str]:
+    """Stripe events to queue again (at most 200 a sweep): failed, with attempts left, or
+    stored over 2 minutes ago and never processed (their queueing was lost)."""
+    stale = now - timedelta(minutes=2)
+    return list(
+        StripeEvent.objects.filter(
+            Q(status=StripeEvent.Status.FAILED, attempts__lt=10)
+            | Q(status=StripeEvent.Status.RECEIVED, received_at__lt=stale)
+        ).values_list("event_id", flat=True)[:200]
+    )
+
+
+def _never_submitted(now: datetime, older_than: timedelta) -> QuerySet[Refund]:
+    return Refund.objects.filter(
+        status=Refund.Status.REQUESTED, stripe_id__isnull=True, created_at__lt=now - older_than
+    )
+
+
+def stuck_refund_ids(now: datetime) -> list[int]:
+    """Refunds to submit again (at most 200 a sweep): recorded over 10 minutes ago and
+    never accepted by Stripe."""
+    return list(_never_submitted(now, timedelta(minutes=10)).values_list("pk", flat=True)[:200])
+
+
+def refunds_stuck_for_a_day(now: datetime) -> QuerySet[Refund]:
+    """Refunds Stripe has not accepted for a day: finance must hear of them."""
+    return _never_submitted(now, timedelta(days=1)).select_related("payment__webinar")

@@ -125,8 +125,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
-# tasks_finance is not named tasks.py, so autodiscovery does not find it.
-CELERY_IMPORTS = ["billing.tasks_finance"]
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {
         "task": "webinars.tasks.expire_holds_task",
@@ -141,7 +139,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=10),
     },
     "monthly-accounting-export": {
-        "task": "billing.tasks_finance.monthly_export_task",
+        "task": "billing.tasks.monthly_export_task",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
 }
@@ -160,15 +158,15 @@ CACHES = {
 REST_FRAMEWORK = {
     # Basic first: missing or wrong credentials answer 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "webinars.api_guards.BasicAuthentication",
+        "webinars.api.guards.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON only, with depth and NUL limits (webinars.api_guards.JSONParser).
-    "DEFAULT_PARSER_CLASSES": ["webinars.api_guards.JSONParser"],
+    # JSON only, with depth and NUL limits (webinars.api.guards.JSONParser).
+    "DEFAULT_PARSER_CLASSES": ["webinars.api.guards.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "webinars.api_guards.AnonThrottle",
-        "webinars.api_guards.UserThrottle",
+        "webinars.api.guards.AnonThrottle",
+        "webinars.api.guards.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
@@ -179,7 +177,7 @@ REST_FRAMEWORK = {
     # address from X-Forwarded-For instead of the proxy's.
     "NUM_PROXIES": env.int("API_NUM_PROXIES", default=None),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "webinars.api.exception_handler",
+    "EXCEPTION_HANDLER": "webinars.api.views.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -190,8 +188,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "ENUM_NAME_OVERRIDES": {
-        "PresetAudienceEnum": "webinars.api.PRESET_AUDIENCES",
-        "CustomAudienceEnum": "webinars.api.CUSTOM_AUDIENCE",
+        "PresetAudienceEnum": "webinars.api.serializers.PRESET_AUDIENCES",
+        "CustomAudienceEnum": "webinars.api.serializers.CUSTOM_AUDIENCE",
     },
 }
 

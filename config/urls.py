@@ -4,21 +4,15 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from webinars.views import pricing
-
+# Each app is included once, at the root; its urls.py names its own prefixes.
 # MEDIA_ROOT is never served, not even with DEBUG on: it holds invoices, which leave only
-# through the permission-checked download views (billing/views_invoices.py, the admin).
+# through the permission-checked download views (billing/views/invoices.py, the admin).
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/", include("webinars.urls_accounts")),
-    path("api/v1/", include("webinars.urls_api")),
-    path("billing/", include("billing.urls")),
-    path("billing/", include("billing.urls_invoices")),
-    path("finance/", include("billing.urls_finance")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Browsers ask for /favicon.ico on every page that names none (API docs, PDFs, files).
     path("favicon.ico", RedirectView.as_view(url=static_url("webinars/favicon.svg"))),
-    path("", pricing, name="pricing"),
+    path("", include("billing.urls")),
     path("", include("webinars.urls")),
 ]

@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from webinars import services
+from webinars import admin_actions, services
 from webinars.errors import BookingError, DomainError
 from webinars.formatting import format_in_zone, format_money, format_percent
 from webinars.forms import OrganisationForm
@@ -402,8 +402,6 @@ class WebinarAdmin(EditOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "start_at"
     list_select_related = ["organisation", "package"]
     inlines = [ReservationInline, AuditInline]
-    # Cancelling a booking is billing's action (it refunds); see billing/admin.py.
-    actions = ["expire_selected_holds"]
     fieldsets = [
         (
             None,
@@ -444,6 +442,12 @@ class WebinarAdmin(EditOnlyMixin, admin.ModelAdmin):
         for name in options["fields"]
         if name not in ("needs_attention", "attention_reason")
     ]
+
+    @property
+    def actions(self) -> list[Any]:  # type: ignore[override]
+        """Its own, then those other apps registered in webinars.admin_actions (billing's
+        "Cancel selected webinars and refund them in full": cancelling refunds)."""
+        return ["expire_selected_holds", *admin_actions.webinar_actions()]
 
     # Foreign-key columns never wrap in the admin; these do, so the list fits 1280 px.
     @admin.display(description="organisation", ordering="organisation__legal_name")

@@ -6,6 +6,9 @@ class WebinarsConfig(AppConfig):
     verbose_name = "Webinars and fleet"
 
     def ready(self) -> None:
-        from webinars import lockout
+        from webinars import (
+            lockout,
+            tasks,  # noqa: F401 - registered in every process (webinars.jobs)
+        )
 
         lockout.connect()

@@ -1,6 +1,15 @@
-"""Domain errors of the booking core. Views map them to 400 (rule broken by the input)
-or 409 (conflict with the current state), with the message shown to the user."""
+"""Domain errors, one style for every app: a `code` naming the broken rule, the rule's
+parameters, and a message from the app's table of translatable texts (gettext_lazy, named
+parameters), so French or Italian need only a message catalogue. Views map an error to
+400 (rule broken by the input) or 409 (conflict with the current state) with the message
+shown to the user; the API answers `{"code", "detail"}`. This module holds the base and
+the booking core's table; billing/errors.py holds billing's.
+"""
 
+from collections.abc import Mapping
+from typing import ClassVar
+
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 error_messages = {
@@ -41,30 +50,41 @@ error_messages = {
 
 
 class DomainError(Exception):
-    """Base of every app's domain errors: `code`, a user-facing `message`, `http_status`."""
+    """Base of every app's domain errors. A subclass names its table (`messages`: code ->
+    gettext_lazy text with {named} parameters) and its answers (`statuses`: code -> HTTP
+    status, else `default_status`). Raise it with a code from the table and the text's
+    parameters: `BookingError("lead_time", package="10k", days=2, earliest=...)`.
 
-    code: str
-    message: str
+    `message` is rendered when read, in the language active then (the request's)."""
+
+    messages: ClassVar[Mapping[str, Promise]] = {}
+    statuses: ClassVar[Mapping[str, int]] = {}
+    default_status: ClassVar[int] = 400
+
+    def __init__(self, code: str, **params: object) -> None:
+        if code not in self.messages:
+            raise KeyError(f"{type(self).__name__} has no message for the code {code!r}")
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def message(self) -> str:
+        return str(self.messages[self.code]).format(**self.params)
 
     @property
     def http_status(self) -> int:
-        return 400
+        return self.statuses.get(self.code, self.default_status)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class BookingError(DomainError):
-    """A booking rule was broken; `code` names the rule, `http_status` the answer to give."""
+    """A booking rule was broken; a conflict with the current state answers 409."""
 
-    conflict_codes = frozenset({"no_capacity", "invalid_transition", "fleet_below_usage"})
-
-    def __init__(self, code: str, **params: object) -> None:
-        self.code = code
-        self.params = params
-        self.message = str(error_messages[code]).format(**params)
-        super().__init__(self.message)
-
-    @property
-    def http_status(self) -> int:
-        return 409 if self.code in self.conflict_codes else 400
+    messages = error_messages
+    statuses = dict.fromkeys(("no_capacity", "invalid_transition", "fleet_below_usage"), 409)
 
 
 class CapacityError(BookingError):
@@ -73,3 +93,9 @@ class CapacityError(BookingError):
     def __init__(self, regions: list[str]) -> None:
         super().__init__("no_capacity", regions=", ".join(regions))
         self.regions = regions
+
+
+class TransientError(Exception):
+    """A dependency is briefly unavailable: neither the user's fault nor a bug. Tasks retry
+    it (webinars.jobs.TRANSIENT_ERRORS); an adapter's own errors subclass it, e.g.
+    billing's GatewayUnavailable."""

@@ -267,7 +267,8 @@ def expire_hold(
 @transaction.atomic
 def cancel_booking(webinar: Webinar, *, actor: User | None, reason: str = "") -> Webinar:
     """Cancel a held or booked webinar and give its capacity back. Paid bookings are
-    cancelled through `billing.refunds.cancel_webinar`, which refunds and calls this."""
+    cancelled through `billing.services.cancellation.cancel_webinar`, which refunds and
+    calls this."""
     webinar = _locked(webinar)
     if webinar.status == S.CANCELLED:
         return webinar

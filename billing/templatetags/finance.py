@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from billing.views_finance import is_finance as _is_finance
+from billing.views.finance import is_finance as _is_finance
 
 register = template.Library()
 

@@ -1,14 +1,13 @@
 import contextlib
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing.checkout import start_checkout
 from billing.models import Dispute, Invoice, Payment, Refund
-from billing.refunds import cancel_webinar, refund_quote
+from billing.services.cancellation import cancel_webinar, refund_quote
+from billing.services.checkout import start_checkout
 from tests.billing.conftest import wait_for
 from tests.conftest import hold, local_start
 from webinars.models import FleetSlot
@@ -153,16 +152,17 @@ def test_event_services_cancellation_refunds_everything(
 def test_a_refund_stuck_before_stripe_is_retried_and_flagged(
     manual_stripe, organiser, package_10k, settings, monkeypatch
 ):
-    from billing import refunds, tasks
+    from billing import tasks
     from billing.errors import GatewayError
-    from billing.refunds import request_refund
+    from billing.services import refunds
+    from billing.services.refunds import request_refund
 
     def worker_submits(refund_id: int) -> None:
         # One delivery of the task on a worker: an unreachable Stripe leaves it requested.
         with contextlib.suppress(GatewayError):
             refunds.submit_refund(Refund.objects.get(pk=refund_id))
 
-    monkeypatch.setattr(tasks, "submit_refund_task", SimpleNamespace(delay=worker_submits))
+    monkeypatch.setattr(tasks.submit_refund_task, "delay", worker_submits)
 
     webinar = hold(organiser, package_10k)
     payment = start_checkout(webinar, actor=organiser)

@@ -4,8 +4,8 @@ Customer carries its name, billing email, address and VAT id, and the session re
 
 import requests
 
-from billing.checkout import start_checkout
 from billing.models import StripeCustomer
+from billing.services.checkout import start_checkout
 from tests.billing.finance_helpers import organiser_in
 from tests.conftest import hold
 from webinars import services

@@ -4,8 +4,8 @@ signed webhooks reach the live endpoint, Celery (eager) processes them."""
 from django.core import mail
 from django.db.models import Max
 
-from billing.checkout import start_checkout
 from billing.models import Invoice, Payment, StripeCustomer, StripeEvent
+from billing.services.checkout import start_checkout
 from tests.billing.conftest import wait_for
 from tests.conftest import hold, local_start
 from webinars.models import AuditEntry, FleetSlot, Webinar

@@ -4,7 +4,7 @@ emulator as on real Stripe (product_data.description)."""
 import html
 import urllib.request
 
-from billing.checkout import start_checkout
+from billing.services.checkout import start_checkout
 from tests.conftest import hold
 
 POLICY = [{"min_days": 21, "percent": 80}, {"min_days": 5, "percent": 25}]

@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from billing import invoicing, pdf
+from billing import pdf
 from billing.models import Invoice, Refund
-from billing.refunds import cancel_webinar
+from billing.services import invoicing
+from billing.services.cancellation import cancel_webinar
 from tests.billing.conftest import wait_for
 from tests.billing.finance_helpers import (
     made_refund,

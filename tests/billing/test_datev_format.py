@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from billing import invoicing
 from billing.exports import datev, export_period
+from billing.services import invoicing
 from tests.billing.finance_helpers import made_refund, organiser_in, paid_payment
 from webinars.models import Package
 

@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from billing import invoicing, tasks_finance
+from billing import tasks
 from billing.exports import EXPORT_FORMATS, datev, export_period, previous_month, xero
+from billing.services import invoicing
 from tests.billing.finance_helpers import made_refund, organiser_in, paid_payment
 
 
@@ -226,7 +227,7 @@ def test_command_defaults_to_the_previous_month_and_one_format(db, tmp_path):
 
 
 def test_monthly_task_emails_last_month_in_every_format(db, settings):
-    tasks_finance.monthly_export_task()
+    tasks.monthly_export_task()
     [message] = mail.outbox
     assert message.to == [settings.FINANCE_EMAIL]
     assert len(message.attachments) == 4

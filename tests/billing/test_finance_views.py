@@ -8,8 +8,9 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
-from billing import invoicing, selectors
+from billing import selectors
 from billing.exports import EXPORT_FORMATS
+from billing.services import invoicing
 from tests.billing.finance_helpers import (
     made_refund,
     organiser_in,
@@ -19,10 +20,7 @@ from tests.billing.finance_helpers import (
 from webinars import services
 from webinars.models import User
 
-pytestmark = [
-    pytest.mark.urls("tests.billing.urls_finance_test"),
-    pytest.mark.usefixtures("tmp_media"),
-]
+pytestmark = pytest.mark.usefixtures("tmp_media")
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ import re
 import pytest
 from django.urls import clear_url_caches
 
-from billing import invoicing, pdf
+from billing import pdf
 from billing.models import Invoice
+from billing.services import invoicing
 from tests.billing.finance_helpers import (
     organiser_in,
     paid_payment,

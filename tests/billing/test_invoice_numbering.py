@@ -7,8 +7,9 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from billing import invoicing, tasks_finance
+from billing import tasks
 from billing.models import Invoice, InvoiceSequence, Payment
+from billing.services import invoicing
 from tests.billing.finance_helpers import paid_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,7 +20,7 @@ def test_50_concurrent_finalisations_number_1_to_50_without_gaps_or_duplicates(
 ):
     assert connection.vendor == "postgresql"
     # Delivery (PDF + email) is not under test; it would run in each thread after commit.
-    monkeypatch.setattr(tasks_finance.render_and_email_invoice_task, "delay", lambda **kwargs: None)
+    monkeypatch.setattr(tasks.render_and_email_invoice_task, "delay", lambda **kwargs: None)
     payment_ids = [paid_payment(organiser, package_10k, title=f"Keynote {i}").pk for i in range(50)]
     barrier = threading.Barrier(50)
     numbers: list[str] = []
@@ -53,7 +54,7 @@ def test_50_concurrent_finalisations_number_1_to_50_without_gaps_or_duplicates(
 
 
 def test_a_rolled_back_issue_gives_its_number_back(organiser, package_10k, monkeypatch):
-    monkeypatch.setattr(tasks_finance.render_and_email_invoice_task, "delay", lambda **kwargs: None)
+    monkeypatch.setattr(tasks.render_and_email_invoice_task, "delay", lambda **kwargs: None)
     first, second = (paid_payment(organiser, package_10k, title=f"Talk {i}") for i in range(2))
 
     def fail_after_numbering(*args, **kwargs):

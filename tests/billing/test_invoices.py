@@ -12,9 +12,10 @@ from django.db import IntegrityError, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from billing import invoicing, pdf, tasks_finance
+from billing import pdf, tasks
 from billing.errors import BillingError
 from billing.models import ImmutableInvoiceError, Invoice, Payment, Refund
+from billing.services import invoicing
 from tests.billing.finance_helpers import (
     made_refund,
     organiser_in,
@@ -278,7 +279,7 @@ def test_delivery_after_commit_renders_the_pdf_and_emails_it_once(
     assert filename == f"{invoice.number}.pdf" and mimetype == "application/pdf"
     assert content.startswith(b"%PDF")
     # A redelivered task changes nothing and sends nothing.
-    tasks_finance.render_and_email_invoice_task(invoice_id=invoice.pk)
+    tasks.render_and_email_invoice_task(invoice_id=invoice.pk)
     assert len(mail.outbox) == 1
     assert AuditEntry.objects.filter(action="invoice.emailed").count() == 1
 

@@ -10,9 +10,10 @@ from django.core import mail
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from billing import invoicing, pdf
+from billing import pdf
 from billing.exports import export_period
 from billing.models import Invoice
+from billing.services import invoicing
 from tests.billing.finance_helpers import (
     made_refund,
     organiser_in,

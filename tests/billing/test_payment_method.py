@@ -1,8 +1,8 @@
 """The payment method is recorded from what Stripe says paid, through the real emulator
 flow, and the admin shows it (a paid card payment never reads "Not chosen yet")."""
 
-from billing.checkout import bank_transfer_available, start_checkout
 from billing.models import Payment
+from billing.services.checkout import bank_transfer_available, start_checkout
 from tests.billing.conftest import wait_for
 from tests.conftest import hold
 

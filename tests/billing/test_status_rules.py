@@ -8,9 +8,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import invoicing, refunds, selectors
+from billing import selectors
 from billing.errors import BillingError
 from billing.models import Payment
+from billing.services import cancellation, invoicing
 from tests.conftest import hold
 from webinars.models import Webinar
 
@@ -36,7 +37,7 @@ def test_a_payment_counts_as_paid_exactly_in_the_paid_states(organiser, package_
     today = timezone.now().date()
     collected = selectors.revenue_for_period(today, today).get("USD", {}).get("collected", 0)
     assert collected == (900_000 if paid else 0)
-    assert (refunds.paid_payment(webinar) == payment) == (status in Payment.REFUNDABLE_STATUSES)
+    assert (selectors.paid_payment(webinar) == payment) == (status in Payment.REFUNDABLE_STATUSES)
     if paid:
         assert invoicing.issue_invoice(payment, actor=None).gross_minor == 900_000
         with pytest.raises(IntegrityError), transaction.atomic():
@@ -60,11 +61,11 @@ def test_cancel_is_offered_and_done_exactly_in_the_cancellable_states(
     cancellable = status in Webinar.CANCELLABLE_STATUSES
     assert ("Cancel booking" in panel) == cancellable
     if cancellable:
-        cancelled, _refund = refunds.cancel_webinar(webinar, actor=organiser)
+        cancelled, _refund = cancellation.cancel_webinar(webinar, actor=organiser)
         assert cancelled.status == Webinar.Status.CANCELLED
     else:
         with pytest.raises(BillingError) as refused:
-            refunds.cancel_webinar(webinar, actor=organiser)
+            cancellation.cancel_webinar(webinar, actor=organiser)
         assert refused.value.code == "not_cancellable"
         webinar.refresh_from_db()
         assert webinar.status == status

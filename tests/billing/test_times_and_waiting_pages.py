@@ -11,9 +11,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import invoicing
-from billing.checkout import start_checkout
 from billing.models import Payment, Refund
+from billing.services import invoicing
+from billing.services.checkout import start_checkout
 from tests.billing.conftest import wait_for
 from tests.billing.finance_helpers import (
     made_refund,

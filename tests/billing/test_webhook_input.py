@@ -8,8 +8,8 @@ import time
 import pytest
 import stripe
 
-from billing.checkout import start_checkout
 from billing.models import StripeEvent
+from billing.services.checkout import start_checkout
 from tests.billing.conftest import SECRET, deliver
 from tests.conftest import hold
 from webinars.models import AuditEntry

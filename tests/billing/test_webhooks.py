@@ -8,8 +8,8 @@ import threading
 from django.db import connections
 from django.test import Client
 
-from billing.checkout import start_checkout
 from billing.models import Invoice, Payment, StripeEvent
+from billing.services.checkout import start_checkout
 from tests.billing.conftest import deliver
 from tests.conftest import hold
 from webinars.models import AuditEntry, Webinar

@@ -7,8 +7,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from billing import invoicing
 from billing.models import Dispute, StripeCustomer, StripeEvent
+from billing.services import invoicing
 from tests.billing.finance_helpers import made_refund, organiser_in, paid_payment
 from tests.conftest import hold, make_organiser
 from webinars.models import User

@@ -402,3 +402,35 @@ def test_staff_land_in_the_admin_after_logging_in(client, staff, organiser):
         reverse("login"), {"username": organiser.email, "password": "correct-horse-battery"}
     )
     assert response["Location"] == reverse("webinars:dashboard")
+
+
+def test_another_app_adds_a_webinar_action_through_the_hook(
+    client, staff, organiser, package_10k, monkeypatch
+):
+    """As billing does (cancel and refund), and events will: register an admin action on
+    the webinar list without touching WebinarAdmin, and it is offered and runs."""
+    from django.contrib import admin, messages
+
+    from webinars import admin_actions
+    from webinars.admin import WebinarAdmin
+
+    monkeypatch.setattr(admin_actions, "WEBINAR_ACTIONS", list(admin_actions.WEBINAR_ACTIONS))
+
+    @admin_actions.register_webinar_action
+    @admin.action(description="Say hello to the selected webinars")
+    def say_hello(modeladmin, request, queryset):
+        for webinar in queryset:
+            messages.info(request, f"hello {webinar.code}")
+
+    webinar = hold(organiser, package_10k)
+    client.force_login(staff)
+    url = reverse("admin:webinars_webinar_changelist")
+    page = client.get(url).content.decode()
+    assert "Say hello to the selected webinars" in page
+    assert "Cancel selected webinars and refund them in full" in page  # billing's
+    response = client.post(
+        url, {"action": "say_hello", "_selected_action": [webinar.pk]}, follow=True
+    )
+    assert f"Hello {webinar.code}" in response.content.decode()  # the admin capitalises
+    assert "say_hello" not in str(WebinarAdmin.__dict__)
+    assert "cancel_and_refund" not in str(WebinarAdmin.__dict__)

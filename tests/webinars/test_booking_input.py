@@ -2,7 +2,7 @@
 (`rules.booking_kwargs_from`), so the same input books the same webinar on both."""
 
 from tests.conftest import local_start
-from webinars.api import BookingInputSerializer
+from webinars.api.serializers import BookingInputSerializer
 from webinars.forms import BookingForm
 from webinars.rules import booking_kwargs_from, build_request
 

@@ -2,7 +2,7 @@
 
 Every service here is atomic and idempotent, because its callers (Stripe webhooks, refund
 reconciliation, admin actions) may run twice. Locks are always taken in one order, the
-one billing/refunds.py uses too: refund row -> payment row -> sequence rows (INV before
+one billing/services/refunds.py uses too: refund row -> payment row -> sequence rows (INV before
 CN), so two services never deadlock.
 """
 
@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing import emails, pdf, tasks_finance
+from billing import emails, pdf
 from billing.errors import BillingError
 from billing.models import Invoice, InvoiceLine, InvoiceSequence, Payment, Refund
 from billing.tax import (
@@ -25,6 +25,7 @@ from billing.tax import (
 )
 from webinars import audit
 from webinars.formatting import format_in_zone, format_money_code
+from webinars.jobs import enqueue_on_commit
 from webinars.models import Organisation, User, Webinar
 
 INVOICE_SERIES = "INV"
@@ -67,7 +68,7 @@ def _payment_tax(payment: Payment, organisation: Organisation) -> TaxDecision:
     sale = tax_for_organisation(organisation, payment.net_minor)
     expected = (sale.net_minor, sale.tax_minor, sale.gross_minor)
     if expected != (payment.net_minor, payment.tax_minor, payment.amount_minor):
-        raise BillingError("tax_mismatch", "The payment's VAT does not match its treatment.")
+        raise BillingError("tax_mismatch")
     return sale.decision
 
 
@@ -112,10 +113,7 @@ def _add_line(document: Invoice, description: str) -> None:
 
 
 def _queue_delivery(invoice: Invoice) -> None:
-    invoice_id = invoice.pk
-    transaction.on_commit(
-        lambda: tasks_finance.render_and_email_invoice_task.delay(invoice_id=invoice_id)
-    )
+    enqueue_on_commit("billing.tasks.render_and_email_invoice_task", invoice_id=invoice.pk)
 
 
 @transaction.atomic
@@ -133,12 +131,12 @@ def issue_invoice(payment: Payment, *, actor: User | None) -> Invoice:
     if existing is not None:
         return existing
     if payment.status not in Payment.PAID_STATUSES:
-        raise BillingError("not_paid", "Only a paid payment can be invoiced.")
+        raise BillingError("not_paid")
     if payment.late:
         # Refunded in full because it could not be confirmed: nothing was supplied.
-        raise BillingError("late_payment", "A late or duplicate payment is refunded, not invoiced.")
+        raise BillingError("late_payment")
     if payment.net_minor + payment.tax_minor != payment.amount_minor:
-        raise BillingError("tax_mismatch", "The payment's net and VAT do not add up to its amount.")
+        raise BillingError("tax_sum_mismatch")
     webinar = Webinar.objects.select_related("package").get(pk=payment.webinar_id)
     organisation = Organisation.objects.get(pk=payment.organisation_id)
     tax = _payment_tax(payment, organisation)
@@ -210,9 +208,9 @@ def issue_credit_note(refund: Refund, *, actor: User | None) -> Invoice:
         return existing
     if refund.status != Refund.Status.SUCCEEDED:
         # Credit only money that went back; a pending refund may still fail.
-        raise BillingError("refund_not_made", "Only a refund that succeeded is credited.")
+        raise BillingError("refund_not_made")
     if payment.late:
-        raise BillingError("not_invoiced", "A late payment was never invoiced; nothing to credit.")
+        raise BillingError("not_invoiced")
     invoice = issue_invoice(payment, actor=actor)
     credited = invoice.credit_notes.filter(status=Invoice.Status.ISSUED).aggregate(
         net=Sum("net_minor", default=0),
@@ -221,11 +219,13 @@ def issue_credit_note(refund: Refund, *, actor: User | None) -> Invoice:
     )
     left_gross = invoice.gross_minor - credited["gross"]
     if refund.currency.upper() != invoice.currency.upper():
-        raise BillingError("currency_mismatch", "The refund's currency differs from the invoice's.")
+        raise BillingError("currency_mismatch")
     if not 0 < refund.amount_minor <= left_gross:
         raise BillingError(
             "credit_exceeds_invoice",
-            f"{invoice.number} has {left_gross} left to credit, not {refund.amount_minor}.",
+            number=invoice.number,
+            left=left_gross,
+            amount=refund.amount_minor,
         )
     if refund.amount_minor == left_gross:
         net = invoice.net_minor - credited["net"]
@@ -292,7 +292,7 @@ def deliver_invoice(invoice: Invoice, *, now: datetime | None = None) -> Invoice
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.status != Invoice.Status.ISSUED:
-            raise BillingError("not_issued", "A draft is neither rendered nor sent.")
+            raise BillingError("not_issued")
         document = pdf.ensure_pdf(invoice)
         if invoice.emailed_at is not None:
             return invoice

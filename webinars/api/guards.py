@@ -1,7 +1,7 @@
 """What stands between the network and the API views: the JSON parser with limits, the
 authentication that answers 401, and the throttles. Named in settings.REST_FRAMEWORK,
 which DRF imports while `rest_framework.views` is still loading, so this module must not
-import DRF's views (webinars.api does)."""
+import DRF's views (webinars.api.views does)."""
 
 import logging
 from typing import Any

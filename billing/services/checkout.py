@@ -3,7 +3,7 @@
 Stripe is called outside any database transaction, with idempotency keys derived from the
 payment's own code, so a crash between "row written" and "session created" is repaired by
 simply calling `start_checkout` again. Fulfilment happens only from webhooks
-(`billing.webhooks`), never from the success redirect.
+(`billing.services.stripe_events`), never from the success redirect.
 """
 
 from datetime import datetime, timedelta
@@ -97,7 +97,7 @@ def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Pay
         or webinar.hold_expires_at is None
         or webinar.hold_expires_at <= now
     ):
-        raise BillingError("not_payable", "This booking is no longer held; book again to pay.")
+        raise BillingError("not_payable")
     reusable = webinar.payments.filter(status=Payment.Status.OPEN).order_by("-attempt").first()
     if reusable and (
         reusable.expires_at is None or reusable.expires_at > now + timedelta(minutes=2)
@@ -105,9 +105,7 @@ def _open_payment(webinar: Webinar, *, actor: User | None, now: datetime) -> Pay
         return reusable
     if now + STRIPE_MIN_SESSION + SESSION_SLACK > longest_hold(webinar):
         # A new session would stretch the hold again; holds end, so capacity comes back.
-        raise BillingError(
-            "hold_ending", "Your hold is about to end and cannot be extended; book again to pay."
-        )
+        raise BillingError("hold_ending")
     organisation = webinar.organisation
     sale = tax_for_organisation(organisation, webinar.price_minor)
     attempt = (
@@ -211,3 +209,12 @@ def _attach_session(
             data={"hold_expires_at": expires_at.isoformat(), "for": session.id},
         )
     return payment
+
+
+def close_checkout_session(payment: Payment) -> None:
+    """Close the payment's Checkout Session at Stripe if it is still open and unpaid (its
+    booking was cancelled); Stripe then sends checkout.session.expired. Harmless to repeat."""
+    if payment.status == Payment.Status.OPEN and payment.checkout_session_id:
+        session = gateway.retrieve_checkout_session(payment.checkout_session_id)
+        if session.status == "open":
+            gateway.expire_checkout_session(payment.checkout_session_id)

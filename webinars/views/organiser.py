@@ -1,4 +1,4 @@
-"""Organiser pages: pricing, sign-up, organisation, booking with a live quote, dashboard.
+"""Organiser pages: pricing, organisation, booking with a live quote, dashboard, detail.
 
 Thin adapters: forms validate input, services write, selectors read, domain errors become
 messages next to the form (400) or a conflict message (409).
@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from webinars import geography, panels, selectors, services
 from webinars.errors import BookingError
-from webinars.forms import BookingForm, OrganisationForm, SignupForm
+from webinars.forms import BookingForm, OrganisationForm
 from webinars.models import Organisation
 from webinars.rules import AUDIENCE_PRESETS, BookingRequest, build_request
 
@@ -32,21 +31,6 @@ def pricing(request: HttpRequest) -> HttpResponse:
             "packages": selectors.active_packages(),
             "presets": AUDIENCE_PRESETS,
         },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = services.register_organiser(
-            email=form.cleaned_data["email"], password=form.cleaned_data["password"]
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Add your organisation's billing details to book.")
-        return redirect("webinars:organisation")
-    return render(
-        request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200
     )
 
 

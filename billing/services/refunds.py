@@ -1,4 +1,4 @@
-"""Cancellation policy, cancellations and refunds (services).
+"""Refunds (services): the refund state machine and stuck-refund alerts.
 
 A refund is a row first (`requested`), then a Stripe refund created by a task with the
 idempotency key `refund:<code>`, then `pending`/`succeeded`/`failed` as Stripe's events
@@ -6,114 +6,23 @@ say. A credit note is issued when a refund succeeds; a failed refund is surfaced
 finance (flag + email + audit), never retried silently.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from billing import gateway, notify
 from billing.errors import BillingError
-from billing.invoicing import issue_credit_note
 from billing.models import Payment, Refund
-from webinars import audit, cancellation
+from billing.selectors import (
+    in_flight_minor,
+    refunds_stuck_for_a_day,
+    stuck_refund_ids,
+)
+from billing.services.invoicing import issue_credit_note
+from webinars import audit
 from webinars import services as webinar_services
+from webinars.jobs import enqueue_on_commit
 from webinars.models import User, Webinar
-
-
-@dataclass(frozen=True)
-class RefundQuote:
-    percent: int
-    amount_minor: int
-    currency: str
-    reason: str
-
-
-def paid_payment(webinar: Webinar) -> Payment | None:
-    return (
-        webinar.payments.filter(status__in=Payment.REFUNDABLE_STATUSES, late=False)
-        .order_by("-paid_at")
-        .first()
-    )
-
-
-def in_flight_minor(payment: Payment) -> int:
-    """Refunded or on its way back: every refund that has not failed or been cancelled."""
-    return (
-        payment.refunds.exclude(
-            status__in=(Refund.Status.FAILED, Refund.Status.CANCELED)
-        ).aggregate(s=Sum("amount_minor"))["s"]
-        or 0
-    )
-
-
-def refund_quote(webinar: Webinar, *, now: datetime | None = None) -> RefundQuote:
-    """What cancelling now would refund: the cancellation policy's percentage
-    (`webinars.cancellation`, its one home) of the gross paid, capped by what is still
-    refundable."""
-    now = now or timezone.now()
-    payment = paid_payment(webinar)
-    currency = payment.currency if payment else webinar.currency
-    if payment is None:
-        return RefundQuote(0, 0, currency, "Nothing has been paid, so nothing is refunded.")
-    term = cancellation.refund_term(webinar, now=now)
-    amount = min(
-        payment.amount_minor * term.percent // 100,
-        payment.amount_minor - in_flight_minor(payment),
-    )
-    return RefundQuote(term.percent, max(amount, 0), currency, term.reason)
-
-
-def _staff_quote(webinar: Webinar) -> RefundQuote:
-    payment = paid_payment(webinar)
-    if payment is None:
-        return RefundQuote(0, 0, webinar.currency, "Nothing has been paid.")
-    amount = payment.amount_minor - in_flight_minor(payment)
-    return RefundQuote(100, amount, payment.currency, "Cancelled by us: full refund.")
-
-
-def cancel_webinar(
-    webinar: Webinar, *, actor: User | None, by_staff: bool = False
-) -> tuple[Webinar, Refund | None]:
-    """Cancel a booking: release the capacity, refund and (when the refund succeeds) issue
-    a credit note. The organiser gets the cancellation policy's amount; when Event Services
-    cancel (`by_staff`), everything still refundable goes back. Unpaid checkouts are
-    expired at Stripe."""
-    with transaction.atomic():
-        locked = Webinar.objects.select_for_update(no_key=True).get(pk=webinar.pk)
-        if locked.status not in Webinar.CANCELLABLE_STATUSES:
-            raise BillingError(
-                "not_cancellable",
-                f"A {locked.get_status_display().lower()} booking cannot be cancelled.",
-            )
-        quote = _staff_quote(locked) if by_staff else refund_quote(locked)
-        who = "Event Services" if by_staff else "organiser"
-        webinar = webinar_services.cancel_booking(
-            locked, actor=actor, reason=f"{who}: {quote.reason}"
-        )
-        refund = None
-        payment = paid_payment(webinar)
-        if payment and quote.amount_minor > 0:
-            refund = request_refund(
-                payment,
-                amount_minor=quote.amount_minor,
-                reason=Refund.Reason.STAFF if by_staff else Refund.Reason.CANCELLATION,
-                actor=actor,
-            )
-        open_sessions = list(
-            webinar.payments.filter(
-                status__in=(Payment.Status.OPEN,), checkout_session_id__isnull=False
-            ).values_list("pk", flat=True)
-        )
-    from billing import tasks
-
-    for payment_id in open_sessions:
-        transaction.on_commit(
-            lambda pid=payment_id: tasks.expire_checkout_task.delay(payment_id=pid)
-        )
-    notify.cancellation(webinar, quote_amount=quote.amount_minor, currency=quote.currency)
-    return webinar, refund
 
 
 @transaction.atomic
@@ -123,9 +32,7 @@ def request_refund(
     """Record a refund and queue its submission to Stripe after commit."""
     payment = Payment.objects.select_for_update(no_key=True).get(pk=payment.pk)
     if amount_minor <= 0 or amount_minor > payment.amount_minor - in_flight_minor(payment):
-        raise BillingError(
-            "refund_amount", "The refund exceeds what is left to refund.", http_status=400
-        )
+        raise BillingError("refund_amount")
     refund = Refund.objects.create(
         payment=payment,
         amount_minor=amount_minor,
@@ -140,9 +47,7 @@ def request_refund(
         webinar=payment.webinar,
         data={"amount_minor": amount_minor, "reason": reason},
     )
-    from billing import tasks
-
-    transaction.on_commit(lambda: tasks.submit_refund_task.delay(refund_id=refund.pk))
+    enqueue_on_commit("billing.tasks.submit_refund_task", refund_id=refund.pk)
     return refund
 
 
@@ -166,7 +71,7 @@ def apply_refund_record(record: gateway.RefundRecord, *, actor: User | None) -> 
     with transaction.atomic():
         payment = _lock_parents(record)
         if payment is None:
-            raise BillingError("unknown_refund", f"No payment matches refund {record.id}.")
+            raise BillingError("unknown_refund", refund=record.id)
         refund = _refund_for(record, payment)
         new_status = {
             "succeeded": Refund.Status.SUCCEEDED,
@@ -282,3 +187,16 @@ def flag_stuck_refund(refund: Refund) -> None:
         webinar, actor=None, reason=f"Refund {refund.code} not accepted by Stripe for a day"
     )
     notify.refund_stuck(refund)
+
+
+def resubmit_stuck_refunds() -> int:
+    """Queue again the refunds recorded but never accepted by Stripe (an outage outlived
+    the task's retries) and flag those stuck for a day to finance; returns how many were
+    queued. Submitting is idempotent (the key `refund:<code>`)."""
+    now = timezone.now()
+    ids = stuck_refund_ids(now)
+    for refund_id in ids:
+        enqueue_on_commit("billing.tasks.submit_refund_task", refund_id=refund_id)
+    for refund in refunds_stuck_for_a_day(now):
+        flag_stuck_refund(refund)
+    return len(ids)

@@ -1,4 +1,5 @@
-"""Organiser payment pages and the Stripe webhook endpoint (thin adapters)."""
+"""Organiser payment pages (thin adapters): the Payment panel of the webinar page, paying,
+the return page and its status, and cancelling."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,12 +7,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing import checkout, gateway, refunds, selectors, webhooks
+from billing import selectors
 from billing.errors import BillingError
-from billing.models import Invoice, Payment
+from billing.models import Payment
+from billing.services import cancellation, checkout
 from webinars.models import Webinar
 from webinars.selectors import get_webinar_for_user
 
@@ -26,14 +27,12 @@ def webinar_panel(request: HttpRequest, webinar: Webinar) -> str:
         "billing/_webinar_panel.html",
         {
             "webinar": webinar,
-            "payment": webinar.payments.order_by("-attempt").first(),
+            "payment": selectors.latest_payment(webinar),
             "refund_in_flight_minor": refund_totals["in_flight"],
             "refunded_minor": refund_totals["refunded"],
             "refund_failed_minor": refund_totals["failed"],
-            "invoices": Invoice.objects.filter(
-                webinar=webinar, status=Invoice.Status.ISSUED
-            ).order_by("issued_at"),
-            "quote": refunds.refund_quote(webinar, now=now),
+            "invoices": selectors.issued_documents(webinar),
+            "quote": cancellation.refund_quote(webinar, now=now),
             "cancellable": webinar.status in Webinar.CANCELLABLE_STATUSES,
             "bank_transfer": checkout.bank_transfer_available(webinar, now),
         },
@@ -78,7 +77,7 @@ def payment_status(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _state_context(webinar: Webinar) -> dict[str, object]:
-    payment = webinar.payments.order_by("-attempt").first()
+    payment = selectors.latest_payment(webinar)
     return {"webinar": webinar, "payment": payment, "state": _payment_state(webinar, payment)}
 
 
@@ -98,10 +97,10 @@ def _payment_state(webinar: Webinar, payment: Payment | None) -> str:
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, code: str) -> HttpResponse:
     webinar = get_webinar_for_user(request.user, code)
-    quote = refunds.refund_quote(webinar)
+    quote = cancellation.refund_quote(webinar)
     if request.method == "POST":
         try:
-            refunds.cancel_webinar(webinar, actor=request.user)
+            cancellation.cancel_webinar(webinar, actor=request.user)
         except BillingError as exc:
             messages.error(request, exc.message)
             return render(
@@ -113,15 +112,3 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
         messages.success(request, "Your booking is cancelled.")
         return redirect("webinars:detail", code=webinar.code)
     return render(request, "billing/cancel.html", {"webinar": webinar, "quote": quote})
-
-
-@csrf_exempt
-@require_POST
-def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Verify on the raw body (400 and nothing stored otherwise), store once, answer fast."""
-    try:
-        event = gateway.verify_event(request.body, request.headers.get("Stripe-Signature", ""))
-        webhooks.receive_event(event)
-    except BillingError as exc:
-        return HttpResponse(exc.message, status=400, content_type="text/plain")
-    return HttpResponse("ok", content_type="text/plain")

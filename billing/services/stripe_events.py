@@ -26,15 +26,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
-from billing import gateway, notify
-from billing.checkout import funds_deadline_for
+from billing import gateway, notify, selectors
 from billing.errors import BillingError
-from billing.invoicing import issue_invoice
 from billing.models import Dispute, Payment, Refund, StripeEvent
-from billing.refunds import apply_refund_record, request_refund
+from billing.services.checkout import funds_deadline_for
+from billing.services.invoicing import issue_invoice
+from billing.services.refunds import apply_refund_record, request_refund
 from webinars import audit
 from webinars import services as webinar_services
 from webinars.errors import BookingError, CapacityError
+from webinars.jobs import enqueue_on_commit
 from webinars.models import Webinar
 
 logger = logging.getLogger(__name__)
@@ -71,9 +72,7 @@ def receive_event(event: dict[str, Any]) -> bool:
     obj = event["data"]["object"]
     object_id = obj.get("id")
     if handled and not gateway.is_stripe_id(object_id):
-        raise BillingError(
-            "bad_event", f"A {event['type']} event needs its object's id.", http_status=400
-        )
+        raise BillingError("bad_event", type=event["type"])
     event = without_nul(event)
     status = StripeEvent.Status.RECEIVED if handled else StripeEvent.Status.IGNORED
     with transaction.atomic(), connection.cursor() as cursor:
@@ -90,11 +89,7 @@ def receive_event(event: dict[str, Any]) -> bool:
         )
         new = cursor.fetchone() is not None
         if new and handled:
-            from billing import tasks
-
-            transaction.on_commit(
-                lambda: tasks.process_stripe_event_task.delay(event_id=event["id"])
-            )
+            enqueue_on_commit("billing.tasks.process_stripe_event_task", event_id=event["id"])
     return new and handled
 
 
@@ -170,6 +165,16 @@ def process_event(event_id: str) -> str:
 DONE = (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED)
 
 
+def requeue_stuck_events() -> int:
+    """Queue again the events whose processing failed (Stripe unreachable, say) or that
+    were stored but never queued (the broker was down when the webhook arrived); returns
+    how many. Processing is exactly-once, so an event queued twice is done once."""
+    ids = selectors.stuck_event_ids(timezone.now())
+    for event_id in ids:
+        enqueue_on_commit("billing.tasks.process_stripe_event_task", event_id=event_id)
+    return len(ids)
+
+
 def _record_failure(event_id: str, exc: Exception) -> None:
     with transaction.atomic():
         event = StripeEvent.objects.select_for_update(no_key=True).get(event_id=event_id)
@@ -197,7 +202,7 @@ def _checkout(payload: dict[str, Any], fetched: Fetched) -> None:
         Payment.objects.filter(checkout_session_id=session.id).values("pk", "webinar_id").first()
     )
     if found is None:
-        raise BillingError("unknown_session", f"No payment for checkout session {session.id}.")
+        raise BillingError("unknown_session", session=session.id)
     # Lock order: webinar, then payment (as in checkout and cancellation).
     Webinar.objects.select_for_update(no_key=True).get(pk=found["webinar_id"])
     payment = (
@@ -353,7 +358,7 @@ def _dispute(payload: dict[str, Any], fetched: Fetched) -> None:
         else None  # an empty id would match any unpaid payment
     )
     if payment is None:
-        raise BillingError("unknown_charge", f"No payment for disputed charge {record.charge_id}.")
+        raise BillingError("unknown_charge", charge=record.charge_id)
     dispute, created = Dispute.objects.get_or_create(
         stripe_id=record.id,
         defaults={

@@ -1,0 +1,1 @@
+"""Billing services: every write, one module per capability."""

@@ -1,0 +1,1 @@
+"""Billing pages: organiser payment pages, invoices, finance, the Stripe webhook."""

@@ -1,0 +1,1 @@
+"""Organiser and account pages of the booking core."""
