@@ -1,4 +1,4 @@
-"""The repository tells the truth about itself: the README agrees with the code, nothing
+"""The repository tells the truth about itself: the README and docs/ agree with the code, nothing
 points at notes that are not in the repository, and browsers find a favicon."""
 
 import os
@@ -16,7 +16,10 @@ from webinars import signals
 from webinars.models import User, Webinar
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+# The README and the docs it links to (docs/*.md) are read as one text.
+README = "\n\n".join(
+    path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+)
 # Spelled in two parts so that this file does not match itself.
 MISSING_NOTES = re.compile("research" + "/" + "|" + "DESIGN" + r"\.md")
 
