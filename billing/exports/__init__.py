@@ -80,23 +80,28 @@ def export_to_directory(
 
 def email_period_exports(start: date, end: date, *, to: str | None = None) -> int:
     """Email every format for [start, end] as attachments to `to` (FINANCE_EMAIL);
-    returns the number of messages sent (1)."""
+    returns the number of messages sent (1). A format that refuses the period (DATEV
+    takes one currency per batch) is left out and the email says why, so one format's
+    rule never withholds the others."""
     from billing.emails import make_message
 
     with tempfile.TemporaryDirectory(prefix="exports-") as folder:
-        written = export_to_directory(list(EXPORT_FORMATS), start, end, Path(folder))
-        attachments = [
-            (path.name, path.read_bytes(), EXPORT_FORMATS[key].content_type.split(";")[0])
-            for key, (path, _rows) in written.items()
-        ]
+        attachments = []
+        counts: dict[str, int] = {}
+        refused: dict[str, str] = {}
+        for key, fmt in EXPORT_FORMATS.items():
+            try:
+                written = export_to_directory([key], start, end, Path(folder))
+            except ValueError as exc:
+                refused[fmt.label] = str(exc)
+                continue
+            path, rows = written[key]
+            attachments.append((path.name, path.read_bytes(), fmt.content_type.split(";")[0]))
+            counts[fmt.label] = rows
         message = make_message(
             "finance-exports",
             to or settings.FINANCE_EMAIL,
-            {
-                "start": start,
-                "end": end,
-                "counts": {EXPORT_FORMATS[key].label: rows for key, (_p, rows) in written.items()},
-            },
+            {"start": start, "end": end, "counts": counts, "refused": refused},
             attachments=attachments,
         )
         return message.send()

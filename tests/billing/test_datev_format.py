@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from billing.exports import datev, export_period
+from billing.exports import datev, email_period_exports, export_period
 from billing.services import invoicing
 from tests.billing.finance_helpers import made_refund, organiser_in, paid_payment
 from webinars.models import Package
@@ -153,3 +153,21 @@ def test_a_period_with_two_currencies_is_refused_rather_than_mislabelled(package
     today = timezone.now().date()
     with pytest.raises(ValueError, match="EUR and USD"):
         _export(today, today)
+
+
+def test_the_monthly_email_keeps_the_other_formats_when_datev_refuses_the_period(
+    package_10k, mailoutbox
+):
+    user = organiser_in("IE", "Dublin Events Ltd")
+    invoicing.issue_invoice(paid_payment(user, package_10k), actor=None)
+    Package.objects.filter(pk=package_10k.pk).update(currency="EUR")
+    package_10k.refresh_from_db()
+    invoicing.issue_invoice(paid_payment(user, package_10k, title="In euros"), actor=None)
+    today = timezone.now().date()
+
+    assert email_period_exports(today, today) == 1
+
+    (message,) = mailoutbox
+    names = [name for name, _content, _type in message.attachments]
+    assert len(names) == 3 and not any(name.startswith("EXTF_") for name in names)
+    assert "DATEV (EXTF): not attached" in message.body and "EUR and USD" in message.body
