@@ -9,6 +9,11 @@ from here: the refund preview and the refund itself take their percentage from
 `refund_term`, and the Payment panel, the cancel page and the Stripe Checkout line item
 show `policy_lines` / `policy_text`.
 
+A booking keeps the policy it was sold under: the hold copies the tiers onto the webinar
+(`Webinar.cancellation_policy`), and everything about that booking (Checkout line item,
+Payment panel, cancel page, refund) reads that copy, so changing `CANCELLATION_POLICY`
+later only changes the terms of new bookings.
+
 The rule: the tier with the largest `min_days` that the time left before the start reaches
 gives the percentage; below the smallest tier, or once provisioning has started (the
 webinar's occupancy window, warm-up included, has begun), nothing is refunded.
@@ -38,12 +43,22 @@ class RefundTerm:
     reason: str
 
 
-def tiers() -> list[Tier]:
-    """The configured tiers, largest `min_days` first."""
+def current_policy() -> list[dict[str, int]]:
+    """The configured policy, as a new hold copies it onto its webinar."""
+    return [
+        {"min_days": int(rule["min_days"]), "percent": int(rule["percent"])}
+        for rule in settings.CANCELLATION_POLICY
+    ]
+
+
+def tiers(webinar: Webinar | None = None) -> list[Tier]:
+    """The tiers of `webinar`'s own policy (of the configured one for a new booking, or a
+    booking made before bookings kept their policy), largest `min_days` first."""
+    rules = webinar.cancellation_policy if webinar and webinar.cancellation_policy else None
     return sorted(
         (
             Tier(int(rule["min_days"]), int(rule["percent"]))
-            for rule in settings.CANCELLATION_POLICY
+            for rule in (rules if rules is not None else current_policy())
         ),
         key=lambda tier: -tier.min_days,
     )
@@ -54,7 +69,7 @@ def refund_term(webinar: Webinar, *, now: datetime) -> RefundTerm:
     if now >= webinar.occupied_from:
         return RefundTerm(0, "Provisioning of your relay cluster has started.")
     days_left = (webinar.start_at - now).total_seconds() / SECONDS_PER_DAY
-    configured = tiers()
+    configured = tiers(webinar)
     for tier in configured:
         if days_left >= tier.min_days:
             return RefundTerm(
@@ -65,10 +80,11 @@ def refund_term(webinar: Webinar, *, now: datetime) -> RefundTerm:
     return RefundTerm(0, f"No refund less than {configured[-1].min_days} days before the start.")
 
 
-def policy_lines() -> list[str]:
-    """The policy in words, one line per tier plus the no-refund line, for every page and
-    the Checkout line item (so they can never disagree)."""
-    configured = tiers()
+def policy_lines(webinar: Webinar | None = None) -> list[str]:
+    """The policy in words (`webinar`'s own, else the configured one), one line per tier
+    plus the no-refund line, for every page and the Checkout line item (so they can never
+    disagree)."""
+    configured = tiers(webinar)
     lines: list[str] = []
     previous: Tier | None = None
     for tier in configured:
@@ -90,6 +106,6 @@ def policy_lines() -> list[str]:
     return lines
 
 
-def policy_text() -> str:
+def policy_text(webinar: Webinar | None = None) -> str:
     """The policy as one sentence, where there is no room for a list."""
-    return "Cancellation policy: " + "; ".join(policy_lines()) + "."
+    return "Cancellation policy: " + "; ".join(policy_lines(webinar)) + "."

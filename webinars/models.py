@@ -197,6 +197,14 @@ class Webinar(models.Model):
     audience_preset = models.CharField(max_length=32, blank=True)
     audience_split = models.JSONField(help_text=_("Region code -> share in basis points."))
     cluster_plan = models.JSONField(help_text=_("Sizing result at hold time."))
+    cancellation_policy = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_(
+            "The refund tiers this booking was sold under (copied at hold time); empty for "
+            "bookings made before bookings kept their policy, which follow the configured one."
+        ),
+    )
     occupied_from = models.DateTimeField()
     occupied_until = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.HELD)

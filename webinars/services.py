@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from webinars import audit, fleet, signals
+from webinars import audit, cancellation, fleet, signals
 from webinars.countries import normalise_country, normalise_vat_id
 from webinars.errors import BookingError
 from webinars.models import (
@@ -123,6 +123,7 @@ def book_webinar(
             audience_preset=preset,
             audience_split=request.split,
             cluster_plan=plan.as_dict(),
+            cancellation_policy=cancellation.current_policy(),
             occupied_from=need.slot_from,
             occupied_until=need.slot_until,
             status=S.HELD,

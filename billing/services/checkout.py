@@ -169,7 +169,7 @@ def _create_session(
         amount=payment.amount_minor,
         currency=payment.currency,
         product_name=f"{webinar.package.name}: {webinar.title}",
-        product_description=cancellation.policy_text(),
+        product_description=cancellation.policy_text(webinar),
         reference=webinar.code,
         # The zone lets a hosted page show times as our pages do (the emulator's does).
         metadata={

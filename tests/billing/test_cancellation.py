@@ -186,3 +186,23 @@ def test_a_refund_stuck_before_stripe_is_retried_and_flagged(
     tasks.retry_stuck_refunds_task()
     refund.refresh_from_db()
     assert refund.stripe_id and refund.status == "succeeded"
+
+
+def test_a_booking_keeps_the_cancellation_policy_it_was_sold_under(
+    client, organiser, package_10k, settings
+):
+    settings.CANCELLATION_POLICY = [{"min_days": 30, "percent": 100}]
+    sold = hold(organiser, package_10k, start_local=local_start(days=50))
+    _recorded_payment(sold)
+    # Finance tightens the policy afterwards: only new bookings get the new terms.
+    settings.CANCELLATION_POLICY = [{"min_days": 60, "percent": 100}]
+    later = hold(organiser, package_10k, start_local=local_start(days=52))
+    _recorded_payment(later)
+    forty_days_out = {"now": sold.start_at - timedelta(days=40)}
+
+    assert refund_quote(sold, **forty_days_out).percent == 100
+    assert refund_quote(later, now=later.start_at - timedelta(days=40)).percent == 0
+    client.force_login(organiser)
+    page = client.get(f"/billing/webinars/{sold.code}/cancel/").content.decode()
+    assert "100% refund when cancelled 30+ days before the start" in page
+    assert "60+ days" not in page
