@@ -24,7 +24,7 @@ from billing.models import (
     StripeEvent,
 )
 from billing.services import cancellation, invoicing
-from webinars.admin import (
+from webinars.admin.base import (
     ReadOnlyAdmin,
     ReadOnlyMixin,
     apply_to_each,

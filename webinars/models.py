@@ -1,7 +1,7 @@
 """Catalogue, organisations, webinar bookings, the fleet ledger and the audit log.
 
 Fields, states, constraints and single-row properties only: every write lives in
-`webinars/services.py`.
+`webinars/services/`.
 """
 
 import secrets

@@ -412,7 +412,7 @@ def test_another_app_adds_a_webinar_action_through_the_hook(
     from django.contrib import admin, messages
 
     from webinars import admin_actions
-    from webinars.admin import WebinarAdmin
+    from webinars.admin.bookings import WebinarAdmin
 
     monkeypatch.setattr(admin_actions, "WEBINAR_ACTIONS", list(admin_actions.WEBINAR_ACTIONS))
 

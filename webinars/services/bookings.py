@@ -1,80 +1,28 @@
-"""Every write of the booking core. Each service is atomic, locks before it checks, writes
-one audit row per state change and raises `BookingError` for a broken rule."""
+"""The booking lifecycle: hold (with its fleet reservation and the unpaid-hold limit),
+awaiting funds, confirm, live, complete, expire, cancel, flag. Each service is atomic,
+locks before it checks, writes one audit row per state change and raises `BookingError`
+(or `CapacityError`) for a broken rule."""
 
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from webinars import audit, cancellation, fleet, signals
-from webinars.countries import normalise_country, normalise_vat_id
 from webinars.errors import BookingError
 from webinars.models import (
     FleetReservation,
-    FleetSlot,
-    Membership,
     Organisation,
     Package,
-    Region,
     User,
     Webinar,
 )
 from webinars.rules import build_request
 
 S = Webinar.Status
-
-ORGANISATION_FIELDS = Organisation.BILLING_FIELDS
-
-
-def register_organiser(*, email: str, password: str) -> User:
-    """Create an organiser account (no organisation yet)."""
-    with transaction.atomic():
-        user = User.objects.create_user(email=email, password=password)
-        audit.record("user.registered", user, actor=user, data={"email": user.email})
-    return user
-
-
-def _billing_details(
-    fields: dict[str, Any], *, current: Organisation | None = None
-) -> dict[str, Any]:
-    """`fields` over `current`'s billing details, as stored: the country as its code
-    (aliases resolved) and the VAT id normalised for that country (`webinars.countries`).
-    Callers keep only the keys they were given, so a new country never rewrites an id."""
-    details = {k: fields.get(k, getattr(current, k, "")) for k in ORGANISATION_FIELDS}
-    details["country"] = normalise_country(details["country"])
-    details["vat_id"] = normalise_vat_id(details["vat_id"], details["country"])
-    return details
-
-
-@transaction.atomic
-def create_organisation(user: User, *, actor: User, **fields: Any) -> Organisation:
-    """Create the organisation `user` books for, with `user` as its owner."""
-    if Membership.objects.filter(user=user).exists():
-        raise BookingError(
-            "invalid_transition", status="member", action="given a second organisation"
-        )
-    organisation = Organisation(**_billing_details(fields))
-    organisation.full_clean()
-    organisation.save()
-    Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.OWNER)
-    audit.record("organisation.created", organisation, actor=actor, data=fields)
-    return organisation
-
-
-@transaction.atomic
-def update_organisation(organisation: Organisation, *, actor: User, **fields: Any) -> Organisation:
-    """Change billing details. Issued invoices keep the details they were issued with."""
-    given = _billing_details(fields, current=organisation)
-    changed = {k: v for k, v in given.items() if k in fields and getattr(organisation, k) != v}
-    for key, value in changed.items():
-        setattr(organisation, key, value)
-    organisation.full_clean()
-    organisation.save(update_fields=list(changed) or None)
-    audit.record("organisation.updated", organisation, actor=actor, data=changed)
-    return organisation
 
 
 def book_webinar(
@@ -348,170 +296,6 @@ def expire_due_holds(*, now: datetime | None = None, limit: int = 500) -> list[s
             expire_hold(webinar, actor=None, reason=reason)
             expired.append(webinar.code)
     return expired
-
-
-def check_fleet_size(
-    region: Region, *, fleet_size: int, slots: list[FleetSlot] | None = None
-) -> None:
-    """The rule of resizing: a region's fleet never shrinks below the nodes already
-    committed in any slot from the current one on. Raises BookingError. Without `slots` it
-    reads them unlocked (a form's early answer); the services pass the locked rows."""
-    if slots is None:
-        slots = list(_future_slots(region))
-    for slot in slots:
-        if slot.used > fleet_size:
-            raise BookingError(
-                "fleet_below_usage",
-                region=region.code,
-                used=slot.used,
-                slot=slot.slot_start.strftime("%Y-%m-%d %H:%M UTC"),
-            )
-
-
-def _future_slots(region: Region) -> QuerySet[FleetSlot]:
-    current_slot = fleet.floor_slot(timezone.now())
-    return FleetSlot.objects.filter(region=region, slot_start__gte=current_slot).order_by(
-        "slot_start"
-    )
-
-
-def _resize_fleet(region: Region, fleet_size: int) -> None:
-    """Under the region's lock: lock its future slots, check, and give them the new size."""
-    slots = list(_future_slots(region).select_for_update(no_key=True))
-    check_fleet_size(region, fleet_size=fleet_size, slots=slots)
-    FleetSlot.objects.filter(pk__in=[s.pk for s in slots]).update(capacity=fleet_size)
-    region.fleet_size = fleet_size
-
-
-@transaction.atomic
-def set_fleet_size(region: Region, *, fleet_size: int, actor: User | None) -> Region:
-    """Resize a region's fleet for every slot from now on; refuses to shrink below nodes
-    already committed."""
-    region = Region.objects.select_for_update(no_key=True).get(pk=region.pk)
-    old = region.fleet_size
-    _resize_fleet(region, fleet_size)
-    region.save(update_fields=["fleet_size"])
-    audit.record("region.fleet_resized", region, actor=actor, data={"from": old, "to": fleet_size})
-    return region
-
-
-# What staff may edit on catalogue rows. Codes are not among them: bookings, audience splits
-# and the API refer to packages and regions by code.
-PACKAGE_FIELDS = (
-    "name",
-    "capacity",
-    "price_minor",
-    "currency",
-    "lead_time_days",
-    "min_duration_minutes",
-    "max_duration_minutes",
-    "staff_roles",
-    "is_active",
-)
-REGION_FIELDS = ("name", "latitude", "longitude", "fleet_size", "sort_order", "is_active")
-
-
-def _apply(obj: Any, fields: dict[str, Any], editable: tuple[str, ...]) -> dict[str, Any]:
-    """Set the editable fields that differ; returns {field: {"from", "to"}} for the audit
-    row (JSON-safe: decimals as strings)."""
-    unknown = set(fields) - set(editable)
-    if unknown:
-        raise TypeError(f"not editable here: {', '.join(sorted(unknown))}")
-    changes: dict[str, Any] = {}
-    for key, value in fields.items():
-        old = getattr(obj, key)
-        if old != value:
-            changes[key] = {"from": _json_safe(old), "to": _json_safe(value)}
-            setattr(obj, key, value)
-    return changes
-
-
-def _json_safe(value: Any) -> Any:
-    return (
-        value if isinstance(value, (str, int, float, bool, dict, list, type(None))) else str(value)
-    )
-
-
-@transaction.atomic
-def update_package(package: Package, *, actor: User | None, **fields: Any) -> Package:
-    """Edit a catalogue row (price, limits, on sale or not). Bookings snapshot what they
-    need, so this never alters an existing booking. Nothing changed, nothing audited."""
-    package = Package.objects.select_for_update().get(pk=package.pk)
-    changes = _apply(package, fields, PACKAGE_FIELDS)
-    if changes:
-        package.full_clean()
-        package.save(update_fields=list(changes))
-        audit.record("package.updated", package, actor=actor, data=changes)
-    return package
-
-
-def set_package_active(package: Package, *, is_active: bool, actor: User | None) -> Package:
-    """Put a package on sale or take it off (the catalogue list's check box)."""
-    return update_package(package, actor=actor, is_active=is_active)
-
-
-@transaction.atomic
-def update_region(region: Region, *, actor: User | None, **fields: Any) -> Region:
-    """Edit a region. A new fleet size reaches its future slot rows under lock and never
-    goes below the nodes committed (BookingError, nothing written)."""
-    region = Region.objects.select_for_update(no_key=True).get(pk=region.pk)
-    new_size = fields.get("fleet_size", region.fleet_size)
-    changes = _apply(region, fields, REGION_FIELDS)
-    if not changes:
-        return region
-    if "fleet_size" in changes:
-        _resize_fleet(region, new_size)
-    region.full_clean()
-    region.save(update_fields=list(changes))
-    audit.record("region.updated", region, actor=actor, data=changes)
-    return region
-
-
-@transaction.atomic
-def add_member(
-    organisation: Organisation, *, user: User, role: str, actor: User | None
-) -> Membership:
-    """Let `user` act for `organisation`. A user belongs to at most one organisation."""
-    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    if Membership.objects.filter(user=user).exists():
-        raise BookingError("already_member", email=user.email)
-    membership = Membership(user=user, organisation=organisation, role=role)
-    membership.full_clean(validate_unique=False)
-    membership.save()
-    audit.record(
-        "organisation.member_added",
-        organisation,
-        actor=actor,
-        data={"user": user.email, "role": role},
-    )
-    return membership
-
-
-@transaction.atomic
-def set_member_role(membership: Membership, *, role: str, actor: User | None) -> Membership:
-    membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
-    if membership.role == role:
-        return membership
-    old, membership.role = membership.role, role
-    membership.full_clean(validate_unique=False)
-    membership.save(update_fields=["role"])
-    audit.record(
-        "organisation.member_role_changed",
-        membership.organisation,
-        actor=actor,
-        data={"user": membership.user.email, "from": old, "to": role},
-    )
-    return membership
-
-
-@transaction.atomic
-def remove_member(membership: Membership, *, actor: User | None) -> None:
-    """The user no longer acts for the organisation; its bookings stay the organisation's."""
-    membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
-    organisation = membership.organisation
-    email = membership.user.email
-    membership.delete()
-    audit.record("organisation.member_removed", organisation, actor=actor, data={"user": email})
 
 
 @transaction.atomic
