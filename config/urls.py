@@ -15,6 +15,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("billing/", include("billing.urls_invoices")),
     path("finance/", include("billing.urls_finance")),
+    path("events/", include("events.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Browsers ask for /favicon.ico on every page that names none (API docs, PDFs, files).

@@ -1,0 +1,569 @@
+"""Relay clusters: plan on confirmation, provision from `start - warmup`, move the booking
+to live and completed. Monitoring lives in monitoring.py, teardown in teardown.py.
+
+Claiming: a cluster is provisioned by the one worker holding its claim (a token on the row,
+taken under `SELECT ... FOR UPDATE SKIP LOCKED` and checked on every step). The holder
+refreshes `claimed_at` on every step; a claim older than RELAY_CLAIM_TTL_S is stale (its
+worker died) and beat's sweep hands the cluster to another worker, which carries on from
+the node rows: every node's request key is written before the provider is called, and
+providers never create a node twice for one key, so a retried or resumed run adds nothing.
+
+Provider calls happen outside database transactions (the Janus provider starts processes,
+which a rollback could not undo); each state change is then written in its own short
+transaction with its audit row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from events import notify, queue
+from events.models import ClusterIncident, RelayCluster, RelayNode
+from events.providers.base import (
+    Cascade,
+    Node,
+    NodeSpec,
+    NodeState,
+    QuotaExceeded,
+    RateLimited,
+    RelayProvider,
+    Role,
+    default_cascade,
+    get_provider,
+)
+from webinars import audit
+from webinars import services as webinar_services
+from webinars.models import User, Webinar
+
+log = logging.getLogger(__name__)
+
+C = RelayCluster.State
+N = RelayNode.State
+W = Webinar.Status
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def node_key(code: str, region: str, role: str, index: int, generation: int = 1) -> str:
+    key = f"{code}/{region}/{role}/{index}"
+    return key if generation == 1 else f"{key}#{generation}"
+
+
+def load(cluster_id: int) -> RelayCluster:
+    return RelayCluster.objects.select_related("webinar__package", "webinar__organisation").get(
+        pk=cluster_id
+    )
+
+
+def provider_of(cluster: RelayCluster) -> RelayProvider:
+    return get_provider(cluster.provider)
+
+
+# --- state changes: one audit row each -----------------------------------------------------
+
+
+def set_cluster_state(
+    cluster: RelayCluster,
+    to: str,
+    *,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+    fields: Iterable[str] = (),
+    action: str = "",
+) -> None:
+    previous = cluster.state
+    cluster.state = to
+    cluster.save(update_fields=["state", "updated_at", *fields])
+    audit.record(
+        action or f"cluster.{to}",
+        cluster,
+        actor=actor,
+        webinar=cluster.webinar,
+        data={"from": previous} | (data or {}),
+    )
+
+
+def set_node_state(
+    node: RelayNode,
+    to: str,
+    *,
+    cluster: RelayCluster,
+    actor: User | None = None,
+    data: dict[str, Any] | None = None,
+    fields: Iterable[str] = (),
+) -> None:
+    previous = node.state
+    node.state = to
+    node.save(update_fields=["state", *fields])
+    audit.record(
+        f"relaynode.{to}",
+        node,
+        actor=actor,
+        webinar=cluster.webinar,
+        data={"from": previous} | (data or {}),
+    )
+
+
+def record_incident(
+    cluster: RelayCluster,
+    kind: str,
+    detail: str,
+    *,
+    node: RelayNode | None = None,
+    resolved: bool = False,
+    actor: User | None = None,
+) -> ClusterIncident:
+    incident = ClusterIncident.objects.create(
+        cluster=cluster,
+        node=node,
+        kind=kind,
+        detail=detail[:500],
+        resolved=resolved,
+        resolved_at=timezone.now() if resolved else None,
+    )
+    audit.record(
+        "cluster.incident",
+        incident,
+        actor=actor,
+        webinar=cluster.webinar,
+        data={"kind": kind, "node": node.request_key if node else "", "detail": detail[:500]},
+    )
+    return incident
+
+
+def alert(cluster: RelayCluster, subject: str, detail: str) -> None:
+    webinar = cluster.webinar
+    transaction.on_commit(lambda: notify.alert(webinar, subject, detail))
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_cluster(
+    webinar_id: int, *, actor: User | None = None, provider: RelayProvider | None = None
+) -> RelayCluster | None:
+    """Plan the cluster of a confirmed booking from its sizing (scaled by the provider): a
+    node row per region, role and slot, each with its request key, and the cascade over
+    them. Idempotent: a second call returns the existing cluster. A booking that is no
+    longer confirmed (cancelled before the task ran) gets none."""
+    webinar = (
+        Webinar.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("package", "organisation")
+        .get(pk=webinar_id)
+    )
+    existing = RelayCluster.objects.filter(webinar=webinar).first()
+    if existing is not None:
+        return existing
+    if webinar.status not in (W.CONFIRMED, W.LIVE):
+        return None
+    provider = provider or get_provider()
+    scaled = provider.scale(webinar.cluster_plan)
+    cluster = RelayCluster.objects.create(
+        webinar=webinar,
+        code=webinar.code,
+        provider=provider.name,
+        planned_nodes=scaled.actual_nodes,
+        sized_nodes=scaled.planned_nodes,
+        groups=[
+            {"region": g.region, "role": str(g.role), "planned": g.planned, "actual": g.actual}
+            for g in scaled.groups
+        ],
+        scale_note=scaled.note[:300],
+        provision_after=webinar.start_at - timedelta(minutes=webinar.package.warmup_minutes),
+    )
+    rows = [
+        RelayNode(
+            cluster=cluster,
+            region=g.region,
+            role=str(g.role),
+            index=i,
+            request_key=node_key(cluster.code, g.region, str(g.role), i),
+        )
+        for g in scaled.groups
+        for i in range(g.actual)
+    ]
+    RelayNode.objects.bulk_create(rows)
+    cascade = _cascade_over(cluster, rows)
+    _set_parents(rows, cascade)
+    cluster.cascade = cascade
+    cluster.save(update_fields=["cascade"])
+    audit.record(
+        "cluster.planned",
+        cluster,
+        actor=actor,
+        webinar=webinar,
+        data={
+            "provider": provider.name,
+            "nodes": scaled.actual_nodes,
+            "sized_nodes": scaled.planned_nodes,
+            "provision_after": cluster.provision_after.isoformat(),
+        },
+    )
+    if timezone.now() >= cluster.provision_after:  # booked inside the warmup: start now
+        queue.enqueue(queue.PROVISION, cluster_id=cluster.pk)
+    return cluster
+
+
+def _cascade_over(cluster: RelayCluster, rows: Iterable[RelayNode]) -> dict[str, str | None]:
+    """The standard tree over the given rows, by their roles in our records (a promoted
+    spare is an edge here even though the provider booted it as a spare)."""
+    nodes = [
+        Node(r.request_key, cluster.code, r.region, Role(r.role), NodeState.RUNNING) for r in rows
+    ]
+    return dict(default_cascade(cluster.code, nodes).parents)
+
+
+def _set_parents(rows: Sequence[RelayNode], cascade: dict[str, str | None]) -> None:
+    by_key = {r.request_key: r for r in rows}
+    for r in rows:
+        parent = cascade.get(r.request_key)
+        r.parent = by_key[parent] if parent else None
+    RelayNode.objects.bulk_update(rows, ["parent"], batch_size=500)
+
+
+# --- claiming and provisioning -------------------------------------------------------------
+
+
+def claim(cluster_id: int, *, worker: str, now: datetime | None = None) -> uuid.UUID | None:
+    """Take the cluster for provisioning: a planned one, or a provisioning one whose holder
+    stopped refreshing its claim. None when another worker holds it (or locks it right now)
+    or there is nothing to provision."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.RELAY_CLAIM_TTL_S)
+    with transaction.atomic():
+        cluster = (
+            RelayCluster.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("webinar")
+            .filter(pk=cluster_id)
+            .first()
+        )
+        if cluster is None or cluster.webinar.status not in (W.CONFIRMED, W.LIVE):
+            return None
+        if cluster.state == C.PLANNED:
+            action = ""
+        elif cluster.state == C.PROVISIONING and (
+            cluster.claimed_at is None or cluster.claimed_at < stale
+        ):
+            action = "cluster.reclaimed"
+        else:
+            return None
+        previous = cluster.claimed_by
+        token = uuid.uuid4()
+        cluster.claim_token, cluster.claimed_by, cluster.claimed_at = token, worker, now
+        cluster.provisioning_started_at = cluster.provisioning_started_at or now
+        set_cluster_state(
+            cluster,
+            C.PROVISIONING,
+            data={"worker": worker, "previous_worker": previous},
+            fields=["claim_token", "claimed_by", "claimed_at", "provisioning_started_at"],
+            action=action,
+        )
+    return token
+
+
+def _heartbeat(cluster_id: int, token: uuid.UUID) -> bool:
+    return bool(
+        RelayCluster.objects.filter(pk=cluster_id, claim_token=token, state=C.PROVISIONING).update(
+            claimed_at=timezone.now()
+        )
+    )
+
+
+def _release(cluster_id: int, token: uuid.UUID) -> None:
+    """Give the claim up at once (beat finds the cluster again on its next sweep)."""
+    RelayCluster.objects.filter(pk=cluster_id, claim_token=token).update(claimed_at=None)
+
+
+def provision_cluster(
+    cluster_id: int,
+    *,
+    worker: str | None = None,
+    wait_s: float | None = None,
+    provider: RelayProvider | None = None,
+) -> str:
+    """Claim the cluster and bring it to ready: create every node under its request key,
+    replace failed boots (new keys), wire the cascade once all nodes are up. Polls the
+    provider for up to `wait_s` (RELAY_PROVISION_WAIT_S), then gives the claim back for
+    beat to hand on. Returns the cluster's state as this call leaves it ("claimed" when
+    another worker holds it)."""
+    token = claim(cluster_id, worker=worker or worker_name())
+    if token is None:
+        return "claimed"
+    cluster = load(cluster_id)
+    provider = provider or provider_of(cluster)
+    deadline = time.monotonic() + (settings.RELAY_PROVISION_WAIT_S if wait_s is None else wait_s)
+    try:
+        while True:
+            if not _heartbeat(cluster_id, token):
+                return load(cluster_id).state  # torn down or taken over meanwhile
+            try:
+                if provision_step(cluster, provider, token=token):
+                    return C.READY
+            except RateLimited:
+                pass  # tokens come back with time; the next step tries again
+            except QuotaExceeded as exc:
+                with transaction.atomic():
+                    record_incident(cluster, ClusterIncident.Kind.PROVIDER_ERROR, str(exc))
+                    alert(cluster, "provider quota exceeded", str(exc))
+                    set_cluster_state(cluster, C.FAILED, data={"reason": str(exc)})
+                return C.FAILED
+            if time.monotonic() >= deadline:
+                _release(cluster_id, token)
+                return C.PROVISIONING
+            time.sleep(settings.RELAY_POLL_INTERVAL_S)
+    except BaseException:
+        _release(cluster_id, token)
+        raise
+
+
+def _spec(cluster: RelayCluster, row: RelayNode) -> NodeSpec:
+    return NodeSpec(cluster.code, row.region, Role(row.role), row.request_key)
+
+
+def live_rows(cluster: RelayCluster) -> list[RelayNode]:
+    return list(
+        RelayNode.objects.filter(
+            cluster=cluster, state__in=(N.PLANNED, N.PENDING, N.SERVING, N.STANDBY)
+        )
+    )
+
+
+def _up_state(row: RelayNode) -> str:
+    return N.STANDBY if row.role == Role.SPARE else N.SERVING
+
+
+def start_planned(
+    cluster: RelayCluster, provider: RelayProvider, rows: Sequence[RelayNode]
+) -> None:
+    """Ask the provider for the planned rows' nodes, then record what it answered."""
+    planned = [r for r in rows if r.state == N.PLANNED]
+    if not planned:
+        return
+    nodes = provider.create_nodes([_spec(cluster, r) for r in planned])
+    now = timezone.now()
+    for row, node in zip(planned, nodes, strict=True):
+        with transaction.atomic():
+            row.provider_id = node.provider_id
+            row.endpoint = node.address[:200]
+            set_node_state(row, N.PENDING, cluster=cluster, fields=["provider_id", "endpoint"])
+            if node.state == NodeState.RUNNING:
+                row.started_at = now
+                set_node_state(row, _up_state(row), cluster=cluster, fields=["started_at"])
+
+
+def observe(
+    cluster: RelayCluster, provider: RelayProvider, rows: Sequence[RelayNode]
+) -> list[RelayNode]:
+    """Move booting rows to serving (or standby) as the provider reports them running;
+    replace failed boots. Returns the rows that replaced failed ones."""
+    booting = [r for r in rows if r.state == N.PENDING]
+    if not booting:
+        return []
+    seen = {n.request_key: n for n in provider.describe(cluster.code)}
+    now = timezone.now()
+    replacements = []
+    lost = [r for r in booting if r.request_key not in seen]
+    if lost:  # started by a worker that died before the provider answered: ask again
+        provider.create_nodes([_spec(cluster, r) for r in lost])
+    for row in booting:
+        node = seen.get(row.request_key)
+        if node is None:
+            continue
+        if node.state == NodeState.RUNNING:
+            with transaction.atomic():
+                row.started_at, row.provider_id = now, node.provider_id
+                row.endpoint = node.address[:200]
+                set_node_state(
+                    row,
+                    _up_state(row),
+                    cluster=cluster,
+                    fields=["started_at", "provider_id", "endpoint"],
+                )
+        elif node.state == NodeState.FAILED:
+            replacements.append(replace_failed_boot(cluster, provider, row, node))
+    return replacements
+
+
+def replace_failed_boot(
+    cluster: RelayCluster, provider: RelayProvider, row: RelayNode, node: Node
+) -> RelayNode:
+    """A boot that failed is terminated and its slot booted again under a new key. This is
+    not taken from the spare: the failed node never served and is gone, so the cluster
+    holds no more nodes than planned."""
+    provider.terminate(node)
+    with transaction.atomic():
+        set_node_state(row, N.FAILED, cluster=cluster, data={"reason": node.reason})
+        row.terminated_at = timezone.now()
+        set_node_state(row, N.TERMINATED, cluster=cluster, fields=["terminated_at"])
+        replacement, _ = RelayNode.objects.get_or_create(
+            cluster=cluster,
+            region=row.region,
+            role=row.role,
+            index=row.index,
+            generation=row.generation + 1,
+            defaults={
+                "request_key": node_key(
+                    cluster.code, row.region, row.role, row.index, row.generation + 1
+                )
+            },
+        )
+        record_incident(
+            cluster,
+            ClusterIncident.Kind.BOOT_FAILED,
+            f"{row.request_key}: {node.reason or 'boot failed'}; booting "
+            f"{replacement.request_key} instead",
+            node=row,
+            resolved=True,
+        )
+    start_planned(cluster, provider, [replacement])
+    return replacement
+
+
+def rewire(cluster: RelayCluster, provider: RelayProvider, *, reason: str) -> None:
+    """Wire the standard cascade over the nodes that are up and record who feeds whom."""
+    rows = [r for r in live_rows(cluster) if r.state in RelayNode.UP_STATES]
+    cascade = _cascade_over(cluster, rows)
+    result = provider.wire(Cascade(cluster.code, cascade))
+    with transaction.atomic():
+        _set_parents(rows, cascade)
+        audit.record(
+            "cluster.rewired",
+            cluster,
+            actor=None,
+            webinar=cluster.webinar,
+            data={"reason": reason, "added": result.added, "removed": result.removed},
+        )
+
+
+def provision_step(cluster: RelayCluster, provider: RelayProvider, *, token: uuid.UUID) -> bool:
+    """One pass: start planned nodes, observe booting ones, and once every slot is up, wire
+    and mark the cluster ready. True when ready."""
+    rows = live_rows(cluster)
+    start_planned(cluster, provider, rows)
+    observe(cluster, provider, live_rows(cluster))
+    rows = live_rows(cluster)
+    if len(rows) < cluster.planned_nodes or any(r.state not in RelayNode.UP_STATES for r in rows):
+        return False
+    rewire(cluster, provider, reason="provisioned")
+    with transaction.atomic():
+        locked = RelayCluster.objects.select_for_update().get(pk=cluster.pk)
+        if locked.claim_token != token or locked.state != C.PROVISIONING:
+            return False
+        cluster.ready_at = timezone.now()
+        cluster.claim_token, cluster.claimed_at = None, None
+        set_cluster_state(
+            cluster,
+            C.READY,
+            data={"nodes": len(rows)},
+            fields=["ready_at", "claim_token", "claimed_at"],
+        )
+        webinar, ready_at = cluster.webinar, cluster.ready_at
+        transaction.on_commit(
+            lambda: notify.cluster_ready(webinar, nodes=len(rows), ready_at_utc=ready_at)
+        )
+    return True
+
+
+# --- beat: what is due -----------------------------------------------------------------------
+
+
+def due_for_provisioning(*, now: datetime | None = None, limit: int = 200) -> list[int]:
+    """Planned clusters from `start - warmup`, and provisioning ones whose worker stopped
+    refreshing its claim (or gave it back), of bookings still confirmed."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.RELAY_CLAIM_TTL_S)
+    planned = RelayCluster.objects.filter(
+        state=C.PLANNED, provision_after__lte=now, webinar__status__in=(W.CONFIRMED, W.LIVE)
+    )
+    orphaned = RelayCluster.objects.filter(state=C.PROVISIONING).exclude(claimed_at__gte=stale)
+    return list(planned.values_list("pk", flat=True)[:limit]) + list(
+        orphaned.values_list("pk", flat=True)[:limit]
+    )
+
+
+def provision_due_clusters(*, now: datetime | None = None) -> list[int]:
+    ids = due_for_provisioning(now=now)
+    for cluster_id in ids:
+        queue.enqueue(queue.PROVISION, cluster_id=cluster_id)
+    return ids
+
+
+def check_readiness(*, now: datetime | None = None) -> list[str]:
+    """Alert Event Services (email, incident, flag on the booking) once per cluster that is
+    not ready RELAY_READY_ALERT_MINUTES before the start: with the provider's boot times
+    known, a cluster still booting then will not serve the first viewers."""
+    now = now or timezone.now()
+    horizon = now + timedelta(minutes=settings.RELAY_READY_ALERT_MINUTES)
+    late = RelayCluster.objects.filter(
+        state__in=(C.PLANNED, C.PROVISIONING, C.FAILED),
+        late_alerted_at__isnull=True,
+        webinar__start_at__lte=horizon,
+        webinar__status=W.CONFIRMED,
+    ).values_list("pk", flat=True)
+    alerted = []
+    for cluster_id in late:
+        with transaction.atomic():
+            cluster = RelayCluster.objects.select_for_update(of=("self",)).get(pk=cluster_id)
+            if cluster.late_alerted_at is not None:
+                continue
+            cluster = load(cluster_id)
+            up = cluster.nodes.filter(state__in=RelayNode.UP_STATES).count()
+            detail = (
+                f"The relay cluster is {cluster.get_state_display().lower()} with {up} of "
+                f"{cluster.planned_nodes} nodes up and will not be ready by the start."
+            )
+            cluster.late_alerted_at = now
+            cluster.save(update_fields=["late_alerted_at", "updated_at"])
+            record_incident(cluster, ClusterIncident.Kind.NOT_READY, detail)
+            webinar_services.flag_webinar(
+                cluster.webinar, actor=None, reason="Relay cluster not ready by the start"
+            )
+            alert(cluster, "cluster not ready by the start", detail)
+            alerted.append(cluster.code)
+    return alerted
+
+
+def start_due_webinars(*, now: datetime | None = None) -> list[str]:
+    """Ready clusters whose start has come: the booking goes live, the cluster too."""
+    now = now or timezone.now()
+    due = RelayCluster.objects.filter(
+        state=C.READY, webinar__status=W.CONFIRMED, webinar__start_at__lte=now
+    ).values_list("pk", flat=True)
+    started = []
+    for cluster_id in due:
+        with transaction.atomic():
+            cluster = RelayCluster.objects.select_for_update(of=("self",)).get(pk=cluster_id)
+            if cluster.state != C.READY:
+                continue
+            cluster = load(cluster_id)
+            webinar_services.start_webinar(cluster.webinar, actor=None)
+            set_cluster_state(cluster, C.LIVE)
+            started.append(cluster.code)
+    return started
+
+
+def complete_due_webinars(*, now: datetime | None = None) -> list[str]:
+    """Live bookings whose end has passed become completed (teardown follows at end +
+    drain, see teardown.py)."""
+    now = now or timezone.now()
+    live = RelayCluster.objects.filter(webinar__status=W.LIVE).select_related("webinar")
+    done = []
+    for cluster in live:
+        if cluster.webinar.end_at <= now:
+            webinar_services.complete_webinar(cluster.webinar, actor=None)
+            done.append(cluster.code)
+    return done
