@@ -41,9 +41,7 @@ def confirmed(user: User, package: Package, **overrides) -> Webinar:
 
 
 def confirmed_1m(user: User, package: Package) -> Webinar:
-    return confirmed(
-        user, package, start_local=local_start(days=40), custom_split=EIGHT_REGIONS
-    )
+    return confirmed(user, package, start_local=local_start(days=40), custom_split=EIGHT_REGIONS)
 
 
 def provision_to_ready(cluster: RelayCluster) -> RelayCluster:

@@ -16,8 +16,8 @@ from events.providers.base import get_provider
 from events.services import clusters, monitoring, teardown
 from tests.events.cluster_helpers import (
     actions,
-    committed,
     after_start,
+    committed,
     confirmed,
     confirmed_1m,
     provision_to_ready,
@@ -28,6 +28,12 @@ from webinars.models import Webinar
 
 C = RelayCluster.State
 N = RelayNode.State
+
+
+def crash(provider, cluster: RelayCluster, row: RelayNode) -> None:
+    provider.crash(
+        next(n for n in provider.describe(cluster.code) if n.request_key == row.request_key)
+    )
 
 
 @pytest.fixture
@@ -148,9 +154,7 @@ def test_two_workers_racing_for_a_cluster_provision_it_once(sim, organiser, pack
     teardown.teardown_cluster(cluster.pk)
 
 
-def test_a_stale_claim_is_taken_over_and_finishes_without_duplicates(
-    sim, organiser, package_10k
-):
+def test_a_stale_claim_is_taken_over_and_finishes_without_duplicates(sim, organiser, package_10k):
     """A worker that died mid-provisioning: its nodes were started, its claim went stale;
     the next worker resumes from the node rows and starts nothing twice."""
     webinar = confirmed(organiser, package_10k)
@@ -188,7 +192,7 @@ def test_the_monitor_replaces_an_unhealthy_edge_from_the_spare_and_rewires(
     provider = get_provider()
     victim = cluster.nodes.get(role="edge", index=3)
     spare = cluster.nodes.get(role="spare")
-    provider.crash(next(n for n in provider.describe(cluster.code) if n.request_key == victim.request_key))
+    crash(provider, cluster, victim)
     assert monitoring.monitor_cluster(cluster.pk) == [victim.request_key]
     victim.refresh_from_db()
     spare.refresh_from_db()
@@ -200,14 +204,14 @@ def test_the_monitor_replaces_an_unhealthy_edge_from_the_spare_and_rewires(
     health = provider.health_many(provider.describe(cluster.code))
     assert all(h.ok for h in health.values())  # every edge gets media again
     assert "cluster.rewired" in actions(cluster, "cluster.")
-    assert actions(cluster, f"relaynode.")[-3:] == [
+    assert actions(cluster, "relaynode.")[-3:] == [
         "relaynode.failed",
         "relaynode.terminated",
         "relaynode.serving",
     ]
     # a second failure finds no spare: recorded, alerted, routed around
     other = cluster.nodes.get(role="edge", index=4, state=N.SERVING)
-    provider.crash(next(n for n in provider.describe(cluster.code) if n.request_key == other.request_key))
+    crash(provider, cluster, other)
     mail.outbox.clear()
     committed(monitoring.monitor_cluster, cluster.pk)
     assert cluster.incidents.filter(kind=ClusterIncident.Kind.NO_SPARE).count() == 1
@@ -277,15 +281,16 @@ def test_a_cluster_not_ready_before_the_start_alerts_event_services_once(
     webinar.refresh_from_db()
     assert webinar.needs_attention
     assert webinar.relay_cluster.incidents.get().kind == ClusterIncident.Kind.NOT_READY
-    assert [m.to for m in mail.outbox if "not ready" in m.subject] == [
-        [sim.EVENT_SERVICES_EMAIL]
-    ]
+    assert [m.to for m in mail.outbox if "not ready" in m.subject] == [[sim.EVENT_SERVICES_EMAIL]]
     # and a cluster that is not ready is never started
     assert clusters.start_due_webinars(now=after_start(webinar)) == []
 
 
 def test_cost_is_node_hours_times_the_rate_of_region_and_role(sim, organiser, package_10k):
-    sim.RELAY_HOURLY_RATES = {"default": {"origin": 100, "edge": 200, "spare": 50}, "us-east": {"edge": 300}}
+    sim.RELAY_HOURLY_RATES = {
+        "default": {"origin": 100, "edge": 200, "spare": 50},
+        "us-east": {"edge": 300},
+    }
     webinar = confirmed(organiser, package_10k)
     assert selectors.cluster_cost(webinar) is None  # nothing ran yet
     cluster = provision_to_ready(webinar.relay_cluster)
