@@ -20,13 +20,14 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from events import notify, queue
@@ -348,6 +349,13 @@ def _up_state(row: RelayNode) -> str:
     return N.STANDBY if row.role == Role.SPARE else N.SERVING
 
 
+def _parallel(provider: RelayProvider) -> bool:
+    """Cloud providers are called one thread per region: each region has its own API
+    limit. The local Janus provider keeps its state in the database and has no API limit,
+    so it is called from this thread only."""
+    return provider.name != "janus"
+
+
 def start_planned(
     cluster: RelayCluster, provider: RelayProvider, rows: Sequence[RelayNode]
 ) -> None:
@@ -362,11 +370,12 @@ def start_planned(
         by_region.setdefault(r.region, []).append(_spec(cluster, r))
     answered: dict[str, Node] = {}
     errors: list[ProviderError] = []
-    if len(by_region) == 1:
-        answered = {n.request_key: n for n in provider.create_nodes(next(iter(by_region.values())))}
+    if len(by_region) == 1 or not _parallel(provider):
+        every = [spec for specs in by_region.values() for spec in specs]
+        answered = {n.request_key: n for n in provider.create_nodes(every)}
     else:
         with ThreadPoolExecutor(max_workers=len(by_region)) as pool:
-            futures = [pool.submit(_create_in_thread, provider, s) for s in by_region.values()]
+            futures = [pool.submit(provider.create_nodes, s) for s in by_region.values()]
             for future in futures:
                 try:
                     answered |= {n.request_key: n for n in future.result()}
@@ -388,13 +397,6 @@ def start_planned(
         raise errors[0]
 
 
-def _create_in_thread(provider: RelayProvider, specs: list[NodeSpec]) -> list[Node]:
-    try:
-        return provider.create_nodes(specs)
-    finally:
-        connection.close()  # a provider that used the database in this thread
-
-
 def observe(
     cluster: RelayCluster, provider: RelayProvider, rows: Sequence[RelayNode]
 ) -> list[RelayNode]:
@@ -405,7 +407,6 @@ def observe(
         return []
     seen = {n.request_key: n for n in provider.describe(cluster.code)}
     now = timezone.now()
-    replacements = []
     lost = [r for r in booting if r.request_key not in seen]
     if lost:  # started by a worker that died before the provider answered: ask again
         provider.create_nodes([_spec(cluster, r) for r in lost])
@@ -421,46 +422,65 @@ def observe(
                     cluster=cluster,
                     fields=["started_at", "provider_id", "endpoint"],
                 )
-    for row in booting:
-        node = seen.get(row.request_key)
-        if node is not None and node.state == NodeState.FAILED:
-            replacements.append(replace_failed_boot(cluster, provider, row, node))
+    failed = [
+        (row, seen[row.request_key])
+        for row in booting
+        if row.request_key in seen and seen[row.request_key].state == NodeState.FAILED
+    ]
+    return replace_failed_boots(cluster, provider, failed) if failed else []
+
+
+def replace_failed_boots(
+    cluster: RelayCluster, provider: RelayProvider, failed: Sequence[tuple[RelayNode, Node]]
+) -> list[RelayNode]:
+    """Boots that failed are terminated and their slots booted again under new keys. This
+    is not taken from the spare: a failed node never served and is gone, so the cluster
+    holds no more nodes than planned. Regions are handled in parallel, as in
+    `start_planned`, so one region's API limit does not hold up another's replacements."""
+    by_region: dict[str, list[Node]] = {}
+    for _row, node in failed:
+        by_region.setdefault(node.region, []).append(node)
+    if len(by_region) == 1 or not _parallel(provider):
+        for nodes in by_region.values():
+            _terminate_all(provider, nodes)
+    else:
+        with ThreadPoolExecutor(max_workers=len(by_region)) as pool:
+            for future in [pool.submit(_terminate_all, provider, n) for n in by_region.values()]:
+                future.result()
+    replacements = []
+    with transaction.atomic():
+        for row, node in failed:
+            set_node_state(row, N.FAILED, cluster=cluster, data={"reason": node.reason})
+            row.terminated_at = timezone.now()
+            set_node_state(row, N.TERMINATED, cluster=cluster, fields=["terminated_at"])
+            replacement, _ = RelayNode.objects.get_or_create(
+                cluster=cluster,
+                region=row.region,
+                role=row.role,
+                index=row.index,
+                generation=row.generation + 1,
+                defaults={
+                    "request_key": node_key(
+                        cluster.code, row.region, row.role, row.index, row.generation + 1
+                    )
+                },
+            )
+            record_incident(
+                cluster,
+                ClusterIncident.Kind.BOOT_FAILED,
+                f"{row.request_key}: {node.reason or 'boot failed'}; booting "
+                f"{replacement.request_key} instead",
+                node=row,
+                resolved=True,
+            )
+            replacements.append(replacement)
+    start_planned(cluster, provider, replacements)
     return replacements
 
 
-def replace_failed_boot(
-    cluster: RelayCluster, provider: RelayProvider, row: RelayNode, node: Node
-) -> RelayNode:
-    """A boot that failed is terminated and its slot booted again under a new key. This is
-    not taken from the spare: the failed node never served and is gone, so the cluster
-    holds no more nodes than planned."""
-    provider.terminate(node)
-    with transaction.atomic():
-        set_node_state(row, N.FAILED, cluster=cluster, data={"reason": node.reason})
-        row.terminated_at = timezone.now()
-        set_node_state(row, N.TERMINATED, cluster=cluster, fields=["terminated_at"])
-        replacement, _ = RelayNode.objects.get_or_create(
-            cluster=cluster,
-            region=row.region,
-            role=row.role,
-            index=row.index,
-            generation=row.generation + 1,
-            defaults={
-                "request_key": node_key(
-                    cluster.code, row.region, row.role, row.index, row.generation + 1
-                )
-            },
-        )
-        record_incident(
-            cluster,
-            ClusterIncident.Kind.BOOT_FAILED,
-            f"{row.request_key}: {node.reason or 'boot failed'}; booting "
-            f"{replacement.request_key} instead",
-            node=row,
-            resolved=True,
-        )
-    start_planned(cluster, provider, [replacement])
-    return replacement
+def _terminate_all(provider: RelayProvider, nodes: list[Node]) -> None:
+    for node in nodes:
+        provider.terminate(node)
 
 
 def rewire(cluster: RelayCluster, provider: RelayProvider, *, reason: str) -> None:
@@ -483,10 +503,16 @@ def provision_step(cluster: RelayCluster, provider: RelayProvider, *, token: uui
     """One pass: start planned nodes, observe booting ones, and once every slot is up, wire
     and mark the cluster ready. True when ready."""
     rows = live_rows(cluster)
-    start_planned(cluster, provider, rows)
-    observe(cluster, provider, live_rows(cluster))
-    rows = live_rows(cluster)
-    if len(rows) < cluster.planned_nodes or any(r.state not in RelayNode.UP_STATES for r in rows):
+    if any(r.state == N.PLANNED for r in rows):
+        start_planned(cluster, provider, rows)
+    observe(cluster, provider, rows)
+    states = Counter(
+        RelayNode.objects.filter(cluster=cluster, state__in=RelayNode.LIVE_STATES).values_list(
+            "state", flat=True
+        )
+    )
+    up = states[N.SERVING] + states[N.STANDBY]
+    if up < cluster.planned_nodes or up != sum(states.values()):
         return False
     rewire(cluster, provider, reason="provisioned")
     with transaction.atomic():
