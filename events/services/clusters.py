@@ -502,7 +502,7 @@ def rewire(cluster: RelayCluster, provider: RelayProvider, *, reason: str) -> No
 def provision_step(cluster: RelayCluster, provider: RelayProvider, *, token: uuid.UUID) -> bool:
     """One pass: start planned nodes, observe booting ones, and once every slot is up, wire
     and mark the cluster ready. True when ready."""
-    rows = live_rows(cluster)
+    rows = list(RelayNode.objects.filter(cluster=cluster, state__in=(N.PLANNED, N.PENDING)))
     if any(r.state == N.PLANNED for r in rows):
         start_planned(cluster, provider, rows)
     observe(cluster, provider, rows)
