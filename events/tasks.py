@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from events.providers.base import ProviderError
-from events.services import clusters, monitoring, teardown
+from events.services import clusters, lifecycle, monitoring, teardown
 
 TRANSIENT = (ProviderError, OperationalError)
 
@@ -29,22 +29,22 @@ def teardown_cluster_task(cluster_id: int, reason: str = "") -> str:
 
 @shared_task(acks_late=True)
 def provision_due_clusters_task() -> int:
-    return len(clusters.provision_due_clusters())
+    return len(lifecycle.provision_due_clusters())
 
 
 @shared_task(acks_late=True)
 def check_readiness_task() -> int:
-    return len(clusters.check_readiness())
+    return len(lifecycle.check_readiness())
 
 
 @shared_task(acks_late=True)
 def start_due_webinars_task() -> int:
-    return len(clusters.start_due_webinars())
+    return len(lifecycle.start_due_webinars())
 
 
 @shared_task(acks_late=True)
 def complete_due_webinars_task() -> int:
-    return len(clusters.complete_due_webinars())
+    return len(lifecycle.complete_due_webinars())
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), max_retries=2)

@@ -132,7 +132,7 @@ def test_admin_replace_node_promotes_the_spare(sim, client, staff, organiser, pa
 
 
 def test_due_clusters_are_not_provisioned_early_by_beat(sim, organiser, package_10k):
-    from events.services import clusters
+    from events.services import lifecycle
 
     webinar = confirmed(organiser, package_10k)
-    assert clusters.due_for_provisioning(now=webinar.start_at - timedelta(hours=2)) == []
+    assert lifecycle.due_for_provisioning(now=webinar.start_at - timedelta(hours=2)) == []

@@ -13,7 +13,7 @@ from django.db import connection
 from events import selectors
 from events.models import ClusterIncident, RelayCluster, RelayNode
 from events.providers.base import get_provider
-from events.services import clusters, monitoring, teardown
+from events.services import clusters, lifecycle, monitoring, teardown
 from tests.events.cluster_helpers import (
     actions,
     after_start,
@@ -166,7 +166,7 @@ def test_a_stale_claim_is_taken_over_and_finishes_without_duplicates(sim, organi
     RelayCluster.objects.filter(pk=cluster.pk).update(
         claimed_at=cluster.created_at - timedelta(minutes=5)
     )
-    assert clusters.due_for_provisioning() == [cluster.pk]
+    assert lifecycle.due_for_provisioning() == [cluster.pk]
     assert clusters.provision_cluster(cluster.pk, worker="next") == C.READY
     assert RelayCluster.objects.get(pk=cluster.pk).claim_token != token
     assert RelayNode.objects.filter(cluster=cluster).count() == 13
@@ -178,8 +178,10 @@ def test_a_stale_claim_is_taken_over_and_finishes_without_duplicates(sim, organi
 def test_beat_provisions_only_clusters_due_at_start_minus_warmup(sim, organiser, package_10k):
     webinar = confirmed(organiser, package_10k)
     cluster = webinar.relay_cluster
-    assert clusters.provision_due_clusters(now=cluster.provision_after - timedelta(minutes=1)) == []
-    assert committed(clusters.provision_due_clusters, now=cluster.provision_after) == [cluster.pk]
+    assert (
+        lifecycle.provision_due_clusters(now=cluster.provision_after - timedelta(minutes=1)) == []
+    )
+    assert committed(lifecycle.provision_due_clusters, now=cluster.provision_after) == [cluster.pk]
     assert RelayCluster.objects.get(pk=cluster.pk).state == C.READY  # the task ran (eager)
     teardown.teardown_cluster(cluster.pk)
 
@@ -222,7 +224,7 @@ def test_the_monitor_replaces_an_unhealthy_edge_from_the_spare_and_rewires(
 def test_teardown_leaves_nothing_at_the_provider(sim, organiser, package_10k):
     webinar = confirmed(organiser, package_10k)
     cluster = provision_to_ready(webinar.relay_cluster)
-    assert clusters.start_due_webinars(now=after_start(webinar)) == [webinar.code]
+    assert lifecycle.start_due_webinars(now=after_start(webinar)) == [webinar.code]
     assert teardown.teardown_due_clusters(now=webinar.end_at) == []
     done = webinar.end_at + timedelta(minutes=30)
     assert committed(teardown.teardown_due_clusters, now=done) == [cluster.pk]
@@ -251,13 +253,13 @@ def test_beat_starts_a_ready_cluster_s_webinar_and_completes_it_after_the_end(
 ):
     webinar = confirmed(organiser, package_10k)
     cluster = provision_to_ready(webinar.relay_cluster)
-    assert clusters.start_due_webinars(now=webinar.start_at - timedelta(minutes=1)) == []
-    assert clusters.start_due_webinars(now=after_start(webinar)) == [webinar.code]
+    assert lifecycle.start_due_webinars(now=webinar.start_at - timedelta(minutes=1)) == []
+    assert lifecycle.start_due_webinars(now=after_start(webinar)) == [webinar.code]
     webinar.refresh_from_db()
     cluster.refresh_from_db()
     assert webinar.status == Webinar.Status.LIVE and cluster.state == C.LIVE
-    assert clusters.complete_due_webinars(now=webinar.end_at - timedelta(minutes=1)) == []
-    assert clusters.complete_due_webinars(now=webinar.end_at) == [webinar.code]
+    assert lifecycle.complete_due_webinars(now=webinar.end_at - timedelta(minutes=1)) == []
+    assert lifecycle.complete_due_webinars(now=webinar.end_at) == [webinar.code]
     webinar.refresh_from_db()
     assert webinar.status == Webinar.Status.COMPLETED
     teardown.teardown_cluster(cluster.pk)
@@ -275,15 +277,15 @@ def test_a_cluster_not_ready_before_the_start_alerts_event_services_once(
 ):
     webinar = confirmed(organiser, package_10k)
     soon = webinar.start_at - timedelta(minutes=5)
-    assert clusters.check_readiness(now=webinar.start_at - timedelta(minutes=30)) == []
-    assert committed(clusters.check_readiness, now=soon) == [webinar.code]
-    assert clusters.check_readiness(now=soon) == []
+    assert lifecycle.check_readiness(now=webinar.start_at - timedelta(minutes=30)) == []
+    assert committed(lifecycle.check_readiness, now=soon) == [webinar.code]
+    assert lifecycle.check_readiness(now=soon) == []
     webinar.refresh_from_db()
     assert webinar.needs_attention
     assert webinar.relay_cluster.incidents.get().kind == ClusterIncident.Kind.NOT_READY
     assert [m.to for m in mail.outbox if "not ready" in m.subject] == [[sim.EVENT_SERVICES_EMAIL]]
     # and a cluster that is not ready is never started
-    assert clusters.start_due_webinars(now=after_start(webinar)) == []
+    assert lifecycle.start_due_webinars(now=after_start(webinar)) == []
 
 
 def test_cost_is_node_hours_times_the_rate_of_region_and_role(sim, organiser, package_10k):
