@@ -138,6 +138,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.retry_stuck_refunds_task",
         "schedule": timedelta(minutes=10),
     },
+    "provision-due-clusters": {
+        "task": "events.tasks.provision_due_clusters_task",
+        "schedule": timedelta(seconds=15),
+    },
+    "check-cluster-readiness": {
+        "task": "events.tasks.check_readiness_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "start-due-webinars": {
+        "task": "events.tasks.start_due_webinars_task",
+        "schedule": timedelta(seconds=15),
+    },
+    "complete-due-webinars": {
+        "task": "events.tasks.complete_due_webinars_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "monitor-clusters": {
+        "task": "events.tasks.monitor_clusters_task",
+        "schedule": timedelta(seconds=30),
+    },
+    "teardown-due-clusters": {
+        "task": "events.tasks.teardown_due_clusters_task",
+        "schedule": timedelta(minutes=1),
+    },
     "monthly-accounting-export": {
         "task": "billing.tasks.monthly_export_task",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
@@ -232,6 +256,16 @@ RELAY_JANUS_MAX_PROCESSES = env.int("RELAY_JANUS_MAX_PROCESSES", default=60)
 RELAY_JANUS_TEST_STUDIO = env.bool("RELAY_JANUS_TEST_STUDIO", default=True)
 RELAY_MEDIA_FRESH_MS = env.int("RELAY_MEDIA_FRESH_MS", default=1000)
 # Cloud simulation (events/providers/simulated.py); seconds are simulated seconds.
+# Relay clusters (events/services): the provisioning loop and its claim, the late alert,
+# and node-hour rates in minor units per region and role ("default" for the rest).
+RELAY_POLL_INTERVAL_S = env.float("RELAY_POLL_INTERVAL_S", default=2.0)
+RELAY_PROVISION_WAIT_S = env.float("RELAY_PROVISION_WAIT_S", default=240.0)
+RELAY_CLAIM_TTL_S = env.int("RELAY_CLAIM_TTL_S", default=60)
+RELAY_READY_ALERT_MINUTES = env.int("RELAY_READY_ALERT_MINUTES", default=10)
+RELAY_HOURLY_RATES = env.json(
+    "RELAY_HOURLY_RATES",
+    default={"default": {"origin": 68, "relay": 68, "edge": 136, "spare": 136}},
+)
 RELAY_SIM_BOOT_MEAN_S = env.float("RELAY_SIM_BOOT_MEAN_S", default=60.0)
 RELAY_SIM_BOOT_JITTER_S = env.float("RELAY_SIM_BOOT_JITTER_S", default=15.0)
 RELAY_SIM_FAILURE_RATE = env.float("RELAY_SIM_FAILURE_RATE", default=0.05)

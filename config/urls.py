@@ -14,5 +14,6 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page that names none (API docs, PDFs, files).
     path("favicon.ico", RedirectView.as_view(url=static_url("webinars/favicon.svg"))),
     path("", include("billing.urls")),
+    path("", include("events.urls")),
     path("", include("webinars.urls")),
 ]

@@ -99,14 +99,18 @@ def test_the_readme_names_the_connected_signal_receivers():
     }
     named = {name: [f"{r.__module__}.{r.__name__}" for r in rs] for name, rs in connected.items()}
     assert named == {
-        "booking_confirmed": [],
-        "booking_cancelled": [],
+        "booking_confirmed": ["events.receivers.on_booking_confirmed"],
+        "booking_cancelled": ["events.receivers.on_booking_ended_early"],
         "booking_completed": [],
-        "booking_expired": ["billing.receivers.on_booking_expired"],
+        "booking_expired": [
+            "billing.receivers.on_booking_expired",
+            "events.receivers.on_booking_ended_early",
+        ],
     }
     for name in named:
         assert f"`{name}`" in README
-    assert "One receiver is connected" in README and "`on_booking_expired`" in README
+    for receiver in ("on_booking_expired", "on_booking_confirmed", "on_booking_ended_early"):
+        assert f"`{receiver}`" in README
 
 
 def test_the_readme_names_the_admin_actions_and_what_they_do():

@@ -66,6 +66,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from webinars.errors import TransientError
 from webinars.sizing import ClusterPlan
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,11 @@ class NodeState(StrEnum):
     TERMINATED = "terminated"
 
 
-class ProviderError(Exception):
-    """A provider could not do what was asked; the message says why."""
+class ProviderError(TransientError):
+    """A provider could not do what was asked; the message says why. Transient for the
+    task rule (webinars.jobs retries it with backoff): a cloud's refusal (quota, rate
+    limit, a node it no longer knows) is worth asking again once capacity frees up, and
+    every provider call is idempotent per request key."""
 
 
 class QuotaExceeded(ProviderError):

@@ -1,0 +1,55 @@
+"""Celery adapters for relay clusters: ids in, one service call each. The one retry policy
+(`webinars.jobs.AdapterTask`) retries transient errors only, a provider's included
+(`ProviderError` is a `TransientError`); every service is idempotent, and late acks
+redeliver a task whose worker died."""
+
+from celery import shared_task
+
+from events.services import clusters, lifecycle, monitoring, teardown
+from webinars.jobs import AdapterTask
+
+
+@shared_task(base=AdapterTask)
+def plan_cluster_task(webinar_id: int) -> int | None:
+    cluster = clusters.plan_cluster(webinar_id)
+    return cluster.pk if cluster else None
+
+
+@shared_task(base=AdapterTask)
+def provision_cluster_task(cluster_id: int) -> str:
+    return clusters.provision_cluster(cluster_id)
+
+
+@shared_task(base=AdapterTask)
+def teardown_cluster_task(cluster_id: int, reason: str = "") -> str:
+    return teardown.teardown_cluster(cluster_id, reason=reason).state
+
+
+@shared_task(base=AdapterTask)
+def provision_due_clusters_task() -> int:
+    return len(lifecycle.provision_due_clusters())
+
+
+@shared_task(base=AdapterTask)
+def check_readiness_task() -> int:
+    return len(lifecycle.check_readiness())
+
+
+@shared_task(base=AdapterTask)
+def start_due_webinars_task() -> int:
+    return len(lifecycle.start_due_webinars())
+
+
+@shared_task(base=AdapterTask)
+def complete_due_webinars_task() -> int:
+    return len(lifecycle.complete_due_webinars())
+
+
+@shared_task(base=AdapterTask)
+def monitor_clusters_task() -> int:
+    return sum(monitoring.monitor_clusters().values())
+
+
+@shared_task(base=AdapterTask)
+def teardown_due_clusters_task() -> int:
+    return len(teardown.teardown_due_clusters())
