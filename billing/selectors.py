@@ -3,6 +3,7 @@ behind payments and refunds (the paid payment of a webinar, what is refunded).""
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import (
@@ -21,6 +22,8 @@ from django.db.models import (
 from django.http import Http404
 
 from billing.models import Invoice, Payment, Refund, StripeEvent
+from webinars import delivery_costs
+from webinars.delivery_costs import DeliveryCost
 from webinars.models import User, Webinar
 from webinars.selectors import organisation_for_user
 
@@ -113,6 +116,57 @@ def revenue_for_period(start: date, end: date) -> dict[str, dict[str, int]]:
         figures[currency]["recognised"] += recognised
         figures[currency]["deferred"] += deferred
     return {currency: figures[currency] for currency in sorted(figures)}
+
+
+@dataclass(frozen=True)
+class DeliveredWebinar:
+    """A webinar delivered in a period: its net revenue (invoices less credit notes) and,
+    where delivery reported one, what delivering it cost (`webinars.delivery_costs`)."""
+
+    webinar: Webinar
+    revenue_minor: int
+    cost: DeliveryCost | None
+
+    @property
+    def margin_minor(self) -> int | None:
+        return None if self.cost is None else self.revenue_minor - self.cost.minor
+
+    @property
+    def margin_bp(self) -> int | None:
+        """The margin in basis points of the revenue (integer, rounded toward zero)."""
+        if self.margin_minor is None or not self.revenue_minor:
+            return None
+        return self.margin_minor * 10_000 // self.revenue_minor
+
+
+def delivered_webinars(start: date, end: date, *, limit: int = 500) -> list[DeliveredWebinar]:
+    """Webinars completed whose scheduled end falls in [start, end] (the moment their
+    revenue is recognised), earliest first, with revenue and delivery cost."""
+    since, until = day_bounds(start, end)
+    minutes = ExpressionWrapper(
+        F("duration_minutes") * Value(timedelta(minutes=1)), output_field=DurationField()
+    )
+    signed_net = Case(
+        When(invoices__kind=Invoice.Kind.CREDIT_NOTE, then=-F("invoices__net_minor")),
+        default=F("invoices__net_minor"),
+        output_field=BigIntegerField(),
+    )
+    webinars = (
+        Webinar.objects.filter(status=Webinar.Status.COMPLETED)
+        .annotate(ends=ExpressionWrapper(F("start_at") + minutes, output_field=DateTimeField()))
+        .filter(ends__gte=since, ends__lt=until)
+        .annotate(
+            revenue=Sum(
+                signed_net,
+                filter=Q(invoices__status=Invoice.Status.ISSUED),
+                default=0,
+                output_field=BigIntegerField(),
+            )
+        )
+        .select_related("organisation")
+        .order_by("ends", "pk")[:limit]
+    )
+    return [DeliveredWebinar(w, w.revenue, delivery_costs.cost_of(w)) for w in webinars]
 
 
 def invoices_for_user(user: User) -> QuerySet[Invoice]:

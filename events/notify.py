@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 
+from webinars.formatting import format_in_zone
 from webinars.models import Webinar
-from webinars.templatetags.money import format_in_zone
 
 
 def _link(webinar: Webinar) -> str:

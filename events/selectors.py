@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from events.models import ClusterIncident, RelayCluster, RelayNode
+from webinars.delivery_costs import DeliveryCost
 from webinars.models import Webinar
 
 ROLE_ORDER = ("origin", "relay", "edge", "spare")
@@ -113,22 +115,22 @@ def hourly_rate(region: str, role: str) -> int:
     return 0
 
 
-def cluster_cost(webinar: Webinar) -> dict[str, Any] | None:
+def cluster_cost(webinar: Webinar) -> DeliveryCost | None:
     """What the webinar's relays cost: node-hours x the hourly rate of their region and
-    role, in minor units of the booking's currency; None before any node ran."""
+    role, in minor units of the booking's currency (integer arithmetic, each region and
+    role rounded half up); None before any node ran. Registered with
+    `webinars.delivery_costs`, which the finance page reads."""
     cluster = cluster_of(webinar)
     if cluster is None:
         return None
-    report = usage_report(cluster)
-    if not report["node_hours"]:
+    seconds: dict[tuple[str, str], int] = defaultdict(int)
+    for node, start, end in _intervals(cluster, timezone.now()):
+        seconds[(node.region, node.role)] += max(0, (end - start) // timedelta(seconds=1))
+    if not seconds:
         return None
     minor = sum(
-        round(g["seconds"] * hourly_rate(g["region"], g["role"]) / 3600)
-        for g in report["node_hours"]
+        (spent * hourly_rate(region, role) + 1800) // 3600
+        for (region, role), spent in seconds.items()
     )
-    return {
-        "minor": int(minor),
-        "currency": webinar.currency,
-        "node_hours": report["total_node_hours"],
-        "margin_minor": webinar.price_minor - int(minor),
-    }
+    hours = (Decimal(sum(seconds.values())) / 3600).quantize(Decimal("0.01"))
+    return DeliveryCost(minor=minor, currency=webinar.currency, node_hours=hours)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 
 from billing import selectors
 from billing.exports import EXPORT_FORMATS, export_period
-from webinars.formatting import format_money_code
+from webinars.formatting import format_money_code, format_percent
 from webinars.models import User
 
 FINANCE_GROUP = "Finance"
@@ -108,6 +108,23 @@ def revenue(request: HttpRequest) -> HttpResponse:
             for currency, figures in selectors.revenue_for_period(start, end).items()
         ],
         "downloads": [(fmt.label, fmt.key, query) for fmt in EXPORT_FORMATS.values()],
+        "delivered": [
+            {
+                "webinar": row.webinar,
+                "revenue": format_money_code(row.revenue_minor, row.webinar.currency),
+                "cost": format_money_code(row.cost.minor, row.cost.currency) if row.cost else "",
+                "node_hours": row.cost.node_hours if row.cost else None,
+                "margin": (
+                    format_money_code(row.margin_minor, row.webinar.currency)
+                    if row.margin_minor is not None
+                    else ""
+                ),
+                "margin_percent": (
+                    format_percent(row.margin_bp) if row.margin_bp is not None else ""
+                ),
+            }
+            for row in selectors.delivered_webinars(start, end)
+        ],
     }
     return render(request, "billing/revenue.html", context)
 

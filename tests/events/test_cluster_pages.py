@@ -9,8 +9,8 @@ from events.models import ClusterIncident, RelayCluster, RelayNode
 from events.providers.base import get_provider
 from events.services import teardown
 from tests.events.cluster_helpers import actions, confirmed, provision_to_ready, simulate
+from webinars.formatting import format_in_zone
 from webinars.models import AuditEntry
-from webinars.templatetags.money import format_in_zone
 
 C = RelayCluster.State
 N = RelayNode.State
