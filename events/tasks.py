@@ -5,7 +5,7 @@ redeliver a task whose worker died."""
 
 from celery import shared_task
 
-from events.services import clusters, lifecycle, monitoring, teardown
+from events.services import clusters, lifecycle, monitoring, provisioning, teardown
 from webinars.jobs import AdapterTask
 
 
@@ -17,7 +17,7 @@ def plan_cluster_task(webinar_id: int) -> int | None:
 
 @shared_task(base=AdapterTask)
 def provision_cluster_task(cluster_id: int) -> str:
-    return clusters.provision_cluster(cluster_id)
+    return provisioning.provision_cluster(cluster_id)
 
 
 @shared_task(base=AdapterTask)

@@ -26,16 +26,13 @@ from events.providers.base import Health, ProviderError, RelayProvider, Role
 from events.ratelimit import redis_client
 from events.services.clusters import (
     alert,
-    live_rows,
     load,
     node_key,
-    observe,
     provider_of,
     record_incident,
-    rewire,
     set_node_state,
-    start_planned,
 )
+from events.services.provisioning import live_rows, observe, rewire, start_planned
 from webinars.models import User
 
 N = RelayNode.State

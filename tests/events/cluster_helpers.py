@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.test import TestCase
 
 from events.models import RelayCluster
-from events.services import clusters
+from events.services import provisioning
 from tests.conftest import hold, local_start
 from webinars import services
 from webinars.models import AuditEntry, Package, User, Webinar
@@ -46,7 +46,7 @@ def confirmed_1m(user: User, package: Package) -> Webinar:
 
 def provision_to_ready(cluster: RelayCluster) -> RelayCluster:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        state = clusters.provision_cluster(cluster.pk)
+        state = provisioning.provision_cluster(cluster.pk)
     assert state == RelayCluster.State.READY, state
     return RelayCluster.objects.get(pk=cluster.pk)
 

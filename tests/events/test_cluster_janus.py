@@ -7,7 +7,7 @@ from django.test import TestCase
 
 from events.models import JanusProcess, RelayCluster, RelayNode
 from events.providers.base import Role, get_provider
-from events.services import clusters, monitoring, teardown
+from events.services import monitoring, provisioning, teardown
 from tests.conftest import hold
 from tests.events.test_janus import wait_for
 from webinars import services
@@ -31,7 +31,7 @@ def test_a_10k_cluster_on_janus_from_plan_to_ready_to_teardown(
     assert (cluster.sized_nodes, cluster.planned_nodes) == (13, 4)  # 2 origins, 10 + 1 edges
     assert "13 planned nodes run as 4 processes" in cluster.scale_note
 
-    assert clusters.provision_cluster(cluster.pk) == RelayCluster.State.READY
+    assert provisioning.provision_cluster(cluster.pk) == RelayCluster.State.READY
     provider = get_provider("janus")
     edges = [n for n in provider.describe(cluster.code) if n.role == Role.EDGE]
     assert len(edges) == 2

@@ -13,7 +13,7 @@ from django.db import connection
 from events import selectors
 from events.models import ClusterIncident, RelayCluster, RelayNode
 from events.providers.base import get_provider
-from events.services import clusters, lifecycle, monitoring, teardown
+from events.services import clusters, lifecycle, monitoring, provisioning, teardown
 from tests.events.cluster_helpers import (
     actions,
     after_start,
@@ -138,7 +138,7 @@ def test_two_workers_racing_for_a_cluster_provision_it_once(sim, organiser, pack
     def work(name: str) -> None:
         try:
             barrier.wait()
-            results.append(clusters.provision_cluster(cluster.pk, worker=name))
+            results.append(provisioning.provision_cluster(cluster.pk, worker=name))
         finally:
             connection.close()
 
@@ -159,15 +159,15 @@ def test_a_stale_claim_is_taken_over_and_finishes_without_duplicates(sim, organi
     the next worker resumes from the node rows and starts nothing twice."""
     webinar = confirmed(organiser, package_10k)
     cluster = webinar.relay_cluster
-    token = clusters.claim(cluster.pk, worker="dead")
+    token = provisioning.claim(cluster.pk, worker="dead")
     provider = get_provider()
-    clusters.start_planned(clusters.load(cluster.pk), provider, clusters.live_rows(cluster))
-    assert clusters.provision_cluster(cluster.pk, worker="next") == "claimed"  # still fresh
+    provisioning.start_planned(clusters.load(cluster.pk), provider, provisioning.live_rows(cluster))
+    assert provisioning.provision_cluster(cluster.pk, worker="next") == "claimed"  # still fresh
     RelayCluster.objects.filter(pk=cluster.pk).update(
         claimed_at=cluster.created_at - timedelta(minutes=5)
     )
     assert lifecycle.due_for_provisioning() == [cluster.pk]
-    assert clusters.provision_cluster(cluster.pk, worker="next") == C.READY
+    assert provisioning.provision_cluster(cluster.pk, worker="next") == C.READY
     assert RelayCluster.objects.get(pk=cluster.pk).claim_token != token
     assert RelayNode.objects.filter(cluster=cluster).count() == 13
     assert len(provider.describe(cluster.code)) == 13
