@@ -3,10 +3,13 @@ belongs to another organisation (healthchecks' alice/bob/charlie)."""
 
 import importlib
 import os
+import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -102,6 +105,32 @@ def hold(user: User, package: Package, **overrides):
         "custom_split": {"us-east": 10000},
     } | overrides
     return services.book_webinar(user.membership.organisation, actor=user, **params)
+
+
+def race(count: int, attempt: Callable[[int], str]) -> list[str]:
+    """Run `attempt(i)` in `count` threads released at once, each on its own database
+    connection; returns their outcomes (an unexpected exception becomes "error: ...")."""
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def contender(i: int) -> None:
+        try:
+            barrier.wait()
+            result = attempt(i)
+        except Exception as exc:
+            result = f"error: {exc!r}"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=contender, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

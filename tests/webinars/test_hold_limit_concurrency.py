@@ -1,12 +1,10 @@
 """The unpaid-hold limit holds under concurrency, on PostgreSQL with a connection per
 thread: simultaneous holds by one organisation queue on the organisation's row lock."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
-from tests.conftest import hold
+from tests.conftest import hold, race
 from webinars.errors import BookingError
 from webinars.models import AuditEntry, FleetReservation, Webinar
 
@@ -18,31 +16,17 @@ def test_20_simultaneous_holds_by_one_organisation_give_exactly_the_limit(
 ):
     assert connection.vendor == "postgresql"
     settings.MAX_UNPAID_HOLDS = 5
-    barrier = threading.Barrier(20)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def buyer(i: int) -> None:
+    def buyer(i: int) -> str:
         try:
-            barrier.wait()
             hold(organiser, package_10k, title=f"Hold {i}")
-            result = "held"
         except BookingError as exc:
             assert exc.http_status == 400
             assert "already has 5 unpaid holds" in exc.message
-            result = exc.code
-        except Exception as exc:
-            result = f"error: {exc!r}"
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
+            return exc.code
+        return "held"
 
-    threads = [threading.Thread(target=buyer, args=(i,)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    outcomes = race(20, buyer)
 
     assert sorted(outcomes) == ["held"] * 5 + ["too_many_holds"] * 15, outcomes
     assert Webinar.objects.filter(status="held").count() == 5
