@@ -1,8 +1,8 @@
 from django.urls import path
 
-from events import views
+from events.views import relays
 
 app_name = "events"
 urlpatterns = [
-    path("events/webinars/<str:code>/relay-panel/", views.cluster_panel_view, name="panel"),
+    path("events/webinars/<str:code>/relay-panel/", relays.cluster_panel_view, name="panel"),
 ]

@@ -1,4 +1,4 @@
-"""Event Services operations: relay clusters and their providers.
+"""Event Services: relay clusters and their providers.
 
 The provider layer's own bookkeeping lives here: the local Janus provider's processes and
 the port blocks they lease (events/providers/janus.py is the only writer).

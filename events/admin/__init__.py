@@ -1,0 +1,3 @@
+"""Event Services' admin, one module per capability; importing the package registers all."""
+
+from events.admin import relays  # noqa: F401 - registers the relay-cluster admin

@@ -1,0 +1,6 @@
+"""Event Services' models, one module per capability; re-exported so callers import
+`events.models.X` whatever the module."""
+
+from events.models.relays import ClusterIncident, JanusProcess, PortLease, RelayCluster, RelayNode
+
+__all__ = ["ClusterIncident", "JanusProcess", "PortLease", "RelayCluster", "RelayNode"]

@@ -1,0 +1,1 @@
+"""Event Services' views, one module per audience or capability."""
