@@ -1,6 +1,14 @@
 """Event Services' models, one module per capability; re-exported so callers import
 `events.models.X` whatever the module."""
 
+from events.models.attendees import Registrant
 from events.models.relays import ClusterIncident, JanusProcess, PortLease, RelayCluster, RelayNode
 
-__all__ = ["ClusterIncident", "JanusProcess", "PortLease", "RelayCluster", "RelayNode"]
+__all__ = [
+    "ClusterIncident",
+    "JanusProcess",
+    "PortLease",
+    "Registrant",
+    "RelayCluster",
+    "RelayNode",
+]

@@ -1,0 +1,55 @@
+"""Personal join links: signed tokens, so validating one reads no database.
+
+A token carries the webinar code, the registrant id and the registrant's region, signed
+with the project's SECRET_KEY under its own salt (a token from another signer, e.g. a
+password-reset link, never validates here). A deleted registrant's id goes into the
+webinar's revocation set in Redis (`revoked_key`), which the admission script checks; all
+of a webinar's Redis keys share the hash tag `{W-XXXX}` so the scripts run on Redis Cluster.
+"""
+
+from dataclasses import dataclass
+
+from django.core import signing
+
+SALT = "events.join"
+
+
+@dataclass(frozen=True)
+class JoinClaim:
+    webinar_code: str
+    registrant_id: int
+    region: str
+
+
+def join_token(webinar_code: str, registrant_id: int, region: str) -> str:
+    return signing.dumps([webinar_code, registrant_id, region], salt=SALT, compress=False)
+
+
+def read_join_token(token: str) -> JoinClaim | None:
+    """The claim of a well-formed, correctly signed token; None for anything else."""
+    if not isinstance(token, str) or len(token) > 300:
+        return None
+    try:
+        value = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != 3
+        or not isinstance(value[0], str)
+        or not isinstance(value[1], int)
+        or isinstance(value[1], bool)
+        or not isinstance(value[2], str)
+    ):
+        return None
+    return JoinClaim(webinar_code=value[0], registrant_id=value[1], region=value[2])
+
+
+def hash_tag(webinar_code: str) -> str:
+    """`{W-XXXX}`: Redis Cluster places every key with the same tag on the same shard."""
+    return "{" + webinar_code + "}"
+
+
+def revoked_key(webinar_code: str) -> str:
+    """Set of registrant ids whose links no longer admit (registrant deleted)."""
+    return f"{hash_tag(webinar_code)}:revoked"
