@@ -7,7 +7,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from events import receivers, tasks  # noqa: F401 - tasks: registered in every process (webinars.jobs)
-        from events.selectors import cluster_cost
+        from events.selectors.relays import cluster_cost
         from events.views.relays import cluster_panel
         from webinars import delivery_costs, panels, signals
 

@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
-from events import selectors
 from events.models import RelayCluster
+from events.selectors import relays as selectors
 from webinars.models import Webinar
 from webinars.selectors import get_webinar_for_user
 

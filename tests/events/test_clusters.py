@@ -10,9 +10,9 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from events import selectors
 from events.models import ClusterIncident, RelayCluster, RelayNode
 from events.providers.base import get_provider
+from events.selectors import relays as selectors
 from events.services import clusters, lifecycle, monitoring, provisioning, teardown
 from tests.events.cluster_helpers import (
     actions,

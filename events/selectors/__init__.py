@@ -1,0 +1,1 @@
+"""Event Services' reads, one module per capability (relays, staffing, attendees)."""
