@@ -1,5 +1,6 @@
 """Provision the 1M package over 8 regions (1,074 nodes) on the SIMULATED provider through
-real Celery workers: boots of 60 s +/- 15 s, 5 % boot failures, 20 API calls/s per region,
+real Celery workers (a coordinator on its control queue, the regions' provider calls on
+their region queues): boots of 60 s +/- 15 s, 5 % boot failures, 20 API calls/s per region,
 time-scaled (TIME_SCALE real seconds per simulated second) so the run takes under a minute.
 
 ready_s   real seconds from queueing the provisioning task until the cluster is ready
@@ -156,38 +157,35 @@ def main() -> None:
     app.conf.task_always_eager = False
     assert cluster is not None and cluster.planned_nodes == 1074, cluster
 
-    with app.connection_for_write() as conn:  # a message left by an interrupted run
-        conn.default_channel.queue_purge(QUEUE)
+    from events.routing import region_queues
+
+    relay_queues = region_queues(list(REGIONS))
+    with app.connection_for_write() as conn:  # messages left by an interrupted run
+        for queue in (QUEUE, *relay_queues):
+            conn.default_channel.queue_purge(queue)
     env = dict(os.environ, DATABASE_URL=url)
-    workers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-l",
-                "WARNING",
-                "-c",
-                "1",
-                "-n",
-                f"bench{i}@%h",
-                "-Q",
-                QUEUE,
-                "--without-heartbeat",
-                "--without-mingle",
-                "--without-gossip",
-            ],
+
+    def worker(name: str, queues: list[str], concurrency: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING",
+             "-c", str(concurrency), "-n", f"{name}@%h", "-Q", ",".join(queues),
+             "--without-heartbeat", "--without-mingle", "--without-gossip"],
             cwd=ROOT,
             env=env,
             start_new_session=True,
-        )
-        for i in range(2)
+        )  # fmt: skip
+
+    # The coordinator on its control queue, and one worker slot per region for the
+    # regions' provider calls (events/routing.py), as a deployment places them.
+    workers = [
+        worker("bench-control", [QUEUE], 1),
+        worker("bench-relays", relay_queues, len(REGIONS)),
     ]
     try:
-        time.sleep(4)  # workers up
+        deadline = time.monotonic() + 120  # both workers up, their pools forked
+        while len(app.control.ping(timeout=0.5)) < len(workers):
+            if time.monotonic() > deadline:
+                raise SystemExit("the bench workers did not start")
         cpu0 = sum(cpu_seconds(w.pid) for w in workers)
         t0, t0_wall = time.perf_counter(), time.time()
         provision_cluster_task.apply_async(kwargs={"cluster_id": cluster.pk}, queue=QUEUE)

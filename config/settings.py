@@ -125,6 +125,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# A region's provider calls go to the queue `relays.<region>` (events/routing.py).
+CELERY_TASK_ROUTES = ["events.routing.route_task"]
 CELERY_BEAT_SCHEDULE = {
     "expire-holds": {
         "task": "webinars.tasks.expire_holds_task",
@@ -255,17 +257,21 @@ RELAY_JANUS_NODES_PER_PROCESS = env.int("RELAY_JANUS_NODES_PER_PROCESS", default
 RELAY_JANUS_MAX_PROCESSES = env.int("RELAY_JANUS_MAX_PROCESSES", default=60)
 RELAY_JANUS_TEST_STUDIO = env.bool("RELAY_JANUS_TEST_STUDIO", default=True)
 RELAY_MEDIA_FRESH_MS = env.int("RELAY_MEDIA_FRESH_MS", default=1000)
-# Cloud simulation (events/providers/simulated.py); seconds are simulated seconds.
 # Relay clusters (events/services): the provisioning loop and its claim, the late alert,
 # and node-hour rates in minor units per region and role ("default" for the rest).
 RELAY_POLL_INTERVAL_S = env.float("RELAY_POLL_INTERVAL_S", default=2.0)
 RELAY_PROVISION_WAIT_S = env.float("RELAY_PROVISION_WAIT_S", default=240.0)
 RELAY_CLAIM_TTL_S = env.int("RELAY_CLAIM_TTL_S", default=60)
+# Cloud providers' node creation runs on the region queues (events/routing.py); off, the
+# coordinator calls the provider itself, one thread per region.
+RELAY_REGION_QUEUES = env.bool("RELAY_REGION_QUEUES", default=True)
+RELAY_REGION_DISPATCH_TIMEOUT_S = env.int("RELAY_REGION_DISPATCH_TIMEOUT_S", default=300)
 RELAY_READY_ALERT_MINUTES = env.int("RELAY_READY_ALERT_MINUTES", default=10)
 RELAY_HOURLY_RATES = env.json(
     "RELAY_HOURLY_RATES",
     default={"default": {"origin": 68, "relay": 68, "edge": 136, "spare": 136}},
 )
+# Cloud simulation (events/providers/simulated.py); seconds are simulated seconds.
 RELAY_SIM_BOOT_MEAN_S = env.float("RELAY_SIM_BOOT_MEAN_S", default=60.0)
 RELAY_SIM_BOOT_JITTER_S = env.float("RELAY_SIM_BOOT_JITTER_S", default=15.0)
 RELAY_SIM_FAILURE_RATE = env.float("RELAY_SIM_FAILURE_RATE", default=0.05)

@@ -314,9 +314,19 @@ def serve(args: argparse.Namespace) -> int:
         children.start(
             "web", [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"], env
         )
-        children.start(
-            "worker", [PY, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "-c", "2"], env
-        )
+        celery = [PY, "-m", "celery", "-A", "config", "worker", "-l", "INFO"]
+        children.start("worker", [*celery, "-c", "2", "-n", "control@%h", "-Q", "celery"], env)
+        # A second worker for the regions' provider calls, as a deployment places one per
+        # region (events/routing.py).
+        queues = subprocess.run(
+            [PY, "manage.py", "relay_queues"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        children.start("relays", [*celery, "-c", "4", "-n", "relays@%h", "-Q", queues], env)
         children.start(
             "beat",
             [

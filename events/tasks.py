@@ -53,3 +53,9 @@ def monitor_clusters_task() -> int:
 @shared_task(base=AdapterTask)
 def teardown_due_clusters_task() -> int:
     return len(teardown.teardown_due_clusters())
+
+
+@shared_task(base=AdapterTask)
+def issue_region_nodes_task(cluster_id: int, region: str, token: str) -> int:
+    """Routed to the queue `relays.<region>` (events/routing.py)."""
+    return provisioning.issue_region_nodes(cluster_id, region, token=token)

@@ -142,6 +142,9 @@ class RelayNode(models.Model):
     health_reason = models.CharField(max_length=300, blank=True)
     media_age_ms = models.PositiveIntegerField(null=True, blank=True)
     last_health_at = models.DateTimeField(null=True, blank=True)
+    # When the coordinator queued this planned node's creation on its region's queue; a
+    # planned node whose request is older than RELAY_REGION_DISPATCH_TIMEOUT_S is queued again.
+    requested_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)  # first seen running
     terminated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -32,7 +32,7 @@ from events.services.clusters import (
     record_incident,
     set_node_state,
 )
-from events.services.provisioning import live_rows, observe, rewire, start_planned
+from events.services.nodes import live_rows, observe, rewire, start_planned
 from webinars.models import User
 
 N = RelayNode.State

@@ -8,6 +8,14 @@ worker died) and beat's sweep hands the cluster to another worker, which carries
 the node rows: every node's request key is written before the provider is called, and
 providers never create a node twice for one key, so a retried or resumed run adds nothing.
 
+Cloud providers' node creation goes to one task per region on the queue `relays.<region>`
+(events/routing.py): the coordinator marks the planned rows `requested_at` and queues their
+region; the region's worker creates them and records what the provider answered. A new
+claim voids earlier requests (the region task checks the claim token), and a request older
+than RELAY_REGION_DISPATCH_TIMEOUT_S is queued again (its worker died). With
+RELAY_REGION_QUEUES off, and for the local Janus provider, the coordinator calls the
+provider itself.
+
 Provider calls happen outside database transactions (the Janus provider starts processes,
 which a rollback could not undo); each state change is then written in its own short
 transaction with its audit row.
@@ -19,40 +27,26 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from events import notify
 from events.models import ClusterIncident, RelayCluster, RelayNode
-from events.providers.base import (
-    Cascade,
-    Node,
-    NodeSpec,
-    NodeState,
-    ProviderError,
-    QuotaExceeded,
-    RateLimited,
-    RelayProvider,
-    Role,
-)
+from events.providers.base import QuotaExceeded, RateLimited, RelayProvider
 from events.services.clusters import (
     alert,
-    cascade_over,
     load,
-    node_key,
     provider_of,
     record_incident,
     set_cluster_state,
-    set_node_state,
-    set_parents,
     worker_name,
 )
-from webinars import audit
+from events.services.nodes import observe, parallel, rewire, start_planned
+from webinars.jobs import enqueue_on_commit
 from webinars.models import Webinar
 
 log = logging.getLogger(__name__)
@@ -87,6 +81,8 @@ def claim(cluster_id: int, *, worker: str, now: datetime | None = None) -> uuid.
             return None
         previous = cluster.claimed_by
         token = uuid.uuid4()
+        # The previous holder's region requests are void (their tasks check the token).
+        RelayNode.objects.filter(cluster=cluster, state=N.PLANNED).update(requested_at=None)
         cluster.claim_token, cluster.claimed_by, cluster.claimed_at = token, worker, now
         cluster.provisioning_started_at = cluster.provisioning_started_at or now
         set_cluster_state(
@@ -97,6 +93,16 @@ def claim(cluster_id: int, *, worker: str, now: datetime | None = None) -> uuid.
             action=action,
         )
     return token
+
+
+def _fail(cluster: RelayCluster, exc: QuotaExceeded) -> None:
+    with transaction.atomic():
+        locked = RelayCluster.objects.select_for_update().get(pk=cluster.pk)
+        if locked.state != C.PROVISIONING:
+            return  # another region's task failed it first
+        record_incident(cluster, ClusterIncident.Kind.PROVIDER_ERROR, str(exc))
+        alert(cluster, "provider quota exceeded", str(exc))
+        set_cluster_state(cluster, C.FAILED, data={"reason": str(exc)})
 
 
 def _heartbeat(cluster_id: int, token: uuid.UUID) -> bool:
@@ -140,10 +146,7 @@ def provision_cluster(
             except RateLimited:
                 pass  # tokens come back with time; the next step tries again
             except QuotaExceeded as exc:
-                with transaction.atomic():
-                    record_incident(cluster, ClusterIncident.Kind.PROVIDER_ERROR, str(exc))
-                    alert(cluster, "provider quota exceeded", str(exc))
-                    set_cluster_state(cluster, C.FAILED, data={"reason": str(exc)})
+                _fail(cluster, exc)
                 return C.FAILED
             if time.monotonic() >= deadline:
                 _release(cluster_id, token)
@@ -154,179 +157,67 @@ def provision_cluster(
         raise
 
 
-def _spec(cluster: RelayCluster, row: RelayNode) -> NodeSpec:
-    return NodeSpec(cluster.code, row.region, Role(row.role), row.request_key)
+def _queued(provider: RelayProvider) -> bool:
+    """Whether node creation goes to the region queues (a cloud provider, queues on)."""
+    return settings.RELAY_REGION_QUEUES and parallel(provider)
 
 
-def live_rows(cluster: RelayCluster) -> list[RelayNode]:
-    return list(
-        RelayNode.objects.filter(
-            cluster=cluster, state__in=(N.PLANNED, N.PENDING, N.SERVING, N.STANDBY)
+def dispatch_planned(cluster: RelayCluster, *, token: uuid.UUID) -> list[str]:
+    """Queue the creation of the planned rows not yet requested (or whose request went
+    stale) on their regions' queues, one task per region. Returns the regions queued."""
+    stale = timezone.now() - timedelta(seconds=settings.RELAY_REGION_DISPATCH_TIMEOUT_S)
+    with transaction.atomic():
+        due = RelayNode.objects.filter(cluster=cluster, state=N.PLANNED).filter(
+            Q(requested_at__isnull=True) | Q(requested_at__lt=stale)
         )
-    )
-
-
-def _up_state(row: RelayNode) -> str:
-    return N.STANDBY if row.role == Role.SPARE else N.SERVING
-
-
-def _parallel(provider: RelayProvider) -> bool:
-    """Cloud providers are called one thread per region: each region has its own API
-    limit. The local Janus provider keeps its state in the database and has no API limit,
-    so it is called from this thread only."""
-    return provider.name != "janus"
-
-
-def start_planned(
-    cluster: RelayCluster, provider: RelayProvider, rows: Sequence[RelayNode]
-) -> None:
-    """Ask the provider for the planned rows' nodes, then record what it answered. Regions
-    are asked in parallel (one thread each): each region has its own API rate limit, so
-    issuing them one after the other would add the regions' issue times up."""
-    planned = [r for r in rows if r.state == N.PLANNED]
-    if not planned:
-        return
-    by_region: dict[str, list[NodeSpec]] = {}
-    for r in planned:
-        by_region.setdefault(r.region, []).append(_spec(cluster, r))
-    answered: dict[str, Node] = {}
-    errors: list[ProviderError] = []
-    if len(by_region) == 1 or not _parallel(provider):
-        every = [spec for specs in by_region.values() for spec in specs]
-        answered = {n.request_key: n for n in provider.create_nodes(every)}
-    else:
-        with ThreadPoolExecutor(max_workers=len(by_region)) as pool:
-            futures = [pool.submit(provider.create_nodes, s) for s in by_region.values()]
-            for future in futures:
-                try:
-                    answered |= {n.request_key: n for n in future.result()}
-                except ProviderError as exc:  # the other regions' nodes are still recorded
-                    errors.append(exc)
-    now = timezone.now()
-    with transaction.atomic():
-        for row in planned:
-            node = answered.get(row.request_key)
-            if node is None:
-                continue
-            row.provider_id = node.provider_id
-            row.endpoint = node.address[:200]
-            set_node_state(row, N.PENDING, cluster=cluster, fields=["provider_id", "endpoint"])
-            if node.state == NodeState.RUNNING:
-                row.started_at = now
-                set_node_state(row, _up_state(row), cluster=cluster, fields=["started_at"])
-    if errors:
-        raise errors[0]
-
-
-def observe(
-    cluster: RelayCluster, provider: RelayProvider, rows: Sequence[RelayNode]
-) -> list[RelayNode]:
-    """Move booting rows to serving (or standby) as the provider reports them running;
-    replace failed boots. Returns the rows that replaced failed ones."""
-    booting = [r for r in rows if r.state == N.PENDING]
-    if not booting:
-        return []
-    seen = {n.request_key: n for n in provider.describe(cluster.code)}
-    now = timezone.now()
-    lost = [r for r in booting if r.request_key not in seen]
-    if lost:  # started by a worker that died before the provider answered: ask again
-        provider.create_nodes([_spec(cluster, r) for r in lost])
-    with transaction.atomic():
-        for row in booting:
-            node = seen.get(row.request_key)
-            if node is not None and node.state == NodeState.RUNNING:
-                row.started_at, row.provider_id = now, node.provider_id
-                row.endpoint = node.address[:200]
-                set_node_state(
-                    row,
-                    _up_state(row),
-                    cluster=cluster,
-                    fields=["started_at", "provider_id", "endpoint"],
-                )
-    failed = [
-        (row, seen[row.request_key])
-        for row in booting
-        if row.request_key in seen and seen[row.request_key].state == NodeState.FAILED
-    ]
-    return replace_failed_boots(cluster, provider, failed) if failed else []
-
-
-def replace_failed_boots(
-    cluster: RelayCluster, provider: RelayProvider, failed: Sequence[tuple[RelayNode, Node]]
-) -> list[RelayNode]:
-    """Boots that failed are terminated and their slots booted again under new keys. This
-    is not taken from the spare: a failed node never served and is gone, so the cluster
-    holds no more nodes than planned. Regions are handled in parallel, as in
-    `start_planned`, so one region's API limit does not hold up another's replacements."""
-    by_region: dict[str, list[Node]] = {}
-    for _row, node in failed:
-        by_region.setdefault(node.region, []).append(node)
-    if len(by_region) == 1 or not _parallel(provider):
-        for nodes in by_region.values():
-            _terminate_all(provider, nodes)
-    else:
-        with ThreadPoolExecutor(max_workers=len(by_region)) as pool:
-            for future in [pool.submit(_terminate_all, provider, n) for n in by_region.values()]:
-                future.result()
-    replacements = []
-    with transaction.atomic():
-        for row, node in failed:
-            set_node_state(row, N.FAILED, cluster=cluster, data={"reason": node.reason})
-            row.terminated_at = timezone.now()
-            set_node_state(row, N.TERMINATED, cluster=cluster, fields=["terminated_at"])
-            replacement, _ = RelayNode.objects.get_or_create(
-                cluster=cluster,
-                region=row.region,
-                role=row.role,
-                index=row.index,
-                generation=row.generation + 1,
-                defaults={
-                    "request_key": node_key(
-                        cluster.code, row.region, row.role, row.index, row.generation + 1
-                    )
-                },
+        regions = sorted(set(due.values_list("region", flat=True)))
+        due.update(requested_at=timezone.now())
+        for region in regions:
+            enqueue_on_commit(
+                "events.tasks.issue_region_nodes_task",
+                cluster_id=cluster.pk,
+                region=region,
+                token=str(token),
             )
-            record_incident(
-                cluster,
-                ClusterIncident.Kind.BOOT_FAILED,
-                f"{row.request_key}: {node.reason or 'boot failed'}; booting "
-                f"{replacement.request_key} instead",
-                node=row,
-                resolved=True,
-            )
-            replacements.append(replacement)
-    start_planned(cluster, provider, replacements)
-    return replacements
+    return regions
 
 
-def _terminate_all(provider: RelayProvider, nodes: list[Node]) -> None:
-    for node in nodes:
-        provider.terminate(node)
-
-
-def rewire(cluster: RelayCluster, provider: RelayProvider, *, reason: str) -> None:
-    """Wire the standard cascade over the nodes that are up and record who feeds whom."""
-    rows = [r for r in live_rows(cluster) if r.state in RelayNode.UP_STATES]
-    cascade = cascade_over(cluster, rows)
-    result = provider.wire(Cascade(cluster.code, cascade))
-    with transaction.atomic():
-        set_parents(rows, cascade)
-        audit.record(
-            "cluster.rewired",
-            cluster,
-            actor=None,
-            webinar=cluster.webinar,
-            data={"reason": reason, "added": result.added, "removed": result.removed},
+def issue_region_nodes(cluster_id: int, region: str, *, token: str) -> int:
+    """What a region's worker does: create the region's planned nodes under their request
+    keys and record what the provider answered. Nothing when the claim that queued it has
+    been replaced (a new holder queues its own requests) or the cluster moved on. A rate
+    limit gives the rows back to the coordinator's next pass; a quota fails the cluster.
+    Returns the number of nodes the provider answered for."""
+    cluster = load(cluster_id)
+    if cluster.state != C.PROVISIONING or str(cluster.claim_token) != token:
+        return 0
+    rows = list(RelayNode.objects.filter(cluster=cluster, region=region, state=N.PLANNED))
+    if not rows:
+        return 0
+    provider = provider_of(cluster)
+    try:
+        return start_planned(cluster, provider, rows)
+    except RateLimited:
+        RelayNode.objects.filter(pk__in=[r.pk for r in rows], state=N.PLANNED).update(
+            requested_at=None
         )
+        return 0
+    except QuotaExceeded as exc:
+        _fail(cluster, exc)
+        return 0
 
 
 def provision_step(cluster: RelayCluster, provider: RelayProvider, *, token: uuid.UUID) -> bool:
     """One pass: start planned nodes, observe booting ones, and once every slot is up, wire
     and mark the cluster ready. True when ready."""
     rows = list(RelayNode.objects.filter(cluster=cluster, state__in=(N.PLANNED, N.PENDING)))
-    if any(r.state == N.PLANNED for r in rows):
-        start_planned(cluster, provider, rows)
-    observe(cluster, provider, rows)
+    if _queued(provider):
+        observe(cluster, provider, rows, issue=False)
+        dispatch_planned(cluster, token=token)  # the plan's rows, then replacements
+    else:
+        if any(r.state == N.PLANNED for r in rows):
+            start_planned(cluster, provider, rows)
+        observe(cluster, provider, rows)
     states = Counter(
         RelayNode.objects.filter(cluster=cluster, state__in=RelayNode.LIVE_STATES).values_list(
             "state", flat=True

@@ -1,8 +1,14 @@
 """Helpers of the relay-cluster tests: confirmed bookings (signals run after commit), a fast
 seeded cloud simulation, and provisioning driven to the end."""
 
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
+from django.db import connection
 from django.test import TestCase
 
 from events.models import RelayCluster
@@ -20,8 +26,14 @@ EIGHT_REGIONS = {
 }  # fmt: skip
 
 
-def simulate(settings, *, failure_rate: float = 0.0, seed: str = "clusters") -> None:
-    """A seeded simulation where a 60 s boot takes 60 ms."""
+def simulate(
+    settings, *, failure_rate: float = 0.0, seed: str = "clusters", queues: bool = False
+) -> None:
+    """A seeded simulation where a 60 s boot takes 60 ms. Without `queues` the coordinator
+    calls the provider itself: inside a test's transaction the region tasks, queued on
+    commit, would only run once the test's block ends (test_region_queues.py covers them,
+    committed, with real workers)."""
+    settings.RELAY_REGION_QUEUES = queues
     settings.RELAY_PROVIDER = "simulated"
     settings.RELAY_SIM_TIME_SCALE = 0.001
     settings.RELAY_SIM_FAILURE_RATE = failure_rate
@@ -67,3 +79,31 @@ def committed(fn, *args, **kwargs):
     """Call a service and run what it queued for after commit (emails, tasks)."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         return fn(*args, **kwargs)
+
+
+def start_worker(
+    environment: dict[str, str], *, queues: str, concurrency: int = 1, name: str = "w"
+) -> subprocess.Popen:
+    """A real Celery worker on the suite's database and Redis, in its own process group
+    (kill it with os.killpg), consuming `queues` (comma-separated)."""
+    db = connection.settings_dict
+    env = dict(os.environ) | environment
+    env["DATABASE_URL"] = (
+        f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING",
+         "-c", str(concurrency), "-n", f"{name}-{os.getpid()}@%h", "-Q", queues,
+         "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 90.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False

@@ -4,20 +4,17 @@ the final node set equals the plan, nothing was booted twice, nothing is left be
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from config.celery import app as celery_app
 from events.models import RelayCluster, RelayNode
 from events.providers.base import get_provider
 from events.services import teardown
 from events.tasks import provision_cluster_task, provision_due_clusters_task
-from tests.events.cluster_helpers import confirmed
+from tests.events.cluster_helpers import confirmed, start_worker, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -35,29 +32,6 @@ SIMULATION = {
 }
 
 
-def start_worker() -> subprocess.Popen:
-    db = connection.settings_dict
-    env = dict(os.environ) | SIMULATION
-    env["DATABASE_URL"] = (
-        f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "WARNING", "-c", "1",
-         "-Q", "celery", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        env=env,
-        start_new_session=True,
-    )  # fmt: skip
-
-
-def wait_until(predicate, timeout: float = 90.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_a_worker_killed_mid_provisioning_is_replaced_without_duplicates_or_leaks(
     settings, organiser, package_10k
 ):
@@ -67,7 +41,10 @@ def test_a_worker_killed_mid_provisioning_is_replaced_without_duplicates_or_leak
     cluster = RelayCluster.objects.get(webinar=webinar)
     planned = cluster.planned_nodes
     celery_app.conf.task_always_eager = False
-    first = start_worker()
+    # One worker for everything (the coordinator and both regions' provider calls), so
+    # SIGKILL takes every task of the cluster down at once.
+    queues = "celery,relays.us-east,relays.eu-west"
+    first = start_worker(SIMULATION, queues=queues, concurrency=3)
     second = None
     try:
         provision_cluster_task.delay(cluster_id=cluster.pk)
@@ -78,7 +55,7 @@ def test_a_worker_killed_mid_provisioning_is_replaced_without_duplicates_or_leak
         cluster.refresh_from_db()
         assert cluster.state == RelayCluster.State.PROVISIONING  # killed half way
 
-        second = start_worker()
+        second = start_worker(SIMULATION, queues=queues, concurrency=3)
         time.sleep(2.5)  # the dead worker's claim goes stale
         provision_due_clusters_task.delay()  # what beat sends every 15 s
         assert wait_until(

@@ -13,7 +13,7 @@ from django.db import connection
 from events.models import ClusterIncident, RelayCluster, RelayNode
 from events.providers.base import get_provider
 from events.selectors import relays as selectors
-from events.services import clusters, lifecycle, monitoring, provisioning, teardown
+from events.services import clusters, lifecycle, monitoring, nodes, provisioning, teardown
 from tests.events.cluster_helpers import (
     actions,
     after_start,
@@ -161,7 +161,7 @@ def test_a_stale_claim_is_taken_over_and_finishes_without_duplicates(sim, organi
     cluster = webinar.relay_cluster
     token = provisioning.claim(cluster.pk, worker="dead")
     provider = get_provider()
-    provisioning.start_planned(clusters.load(cluster.pk), provider, provisioning.live_rows(cluster))
+    nodes.start_planned(clusters.load(cluster.pk), provider, nodes.live_rows(cluster))
     assert provisioning.provision_cluster(cluster.pk, worker="next") == "claimed"  # still fresh
     RelayCluster.objects.filter(pk=cluster.pk).update(
         claimed_at=cluster.created_at - timedelta(minutes=5)
