@@ -237,6 +237,11 @@ def default_cascade(webinar_code: str, nodes: Iterable[Node]) -> Cascade:
 
 class RelayProvider(ABC):
     name: str = ""
+    # What the readiness projection assumes (events.selectors.relays.projected_ready_at):
+    # the real seconds a slow boot takes, and node-creation calls per second in one region
+    # (None: one call creates many nodes, as an Auto Scaling Group's capacity does).
+    slow_boot_s: float = 180.0
+    region_calls_per_s: float | None = None
 
     @abstractmethod
     def create_nodes(self, specs: Sequence[NodeSpec]) -> list[Node]: ...

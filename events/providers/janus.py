@@ -91,6 +91,8 @@ class JanusProvider(RelayProvider):
     """Calls must come from outside a database transaction (they start processes and hold
     row locks while doing so); a caller's rollback could not stop a started process."""
 
+    slow_boot_s = 15.0  # a local process and its first media
+
     def __init__(self, *, data_dir: Path | None = None, read_gap: float = 0.4) -> None:
         self.data_dir = Path(data_dir or settings.RELAY_DATA_DIR)
         self.binary = settings.RELAY_JANUS_BINARY

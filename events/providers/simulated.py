@@ -157,6 +157,14 @@ class SimulatedProvider(RelayProvider):
         self._update = self._redis.register_script(_UPDATE)
         self._wire = self._redis.register_script(_WIRE)
 
+    @property  # type: ignore[override]
+    def slow_boot_s(self) -> float:
+        return (self.params.boot_mean_s + self.params.boot_jitter_s) * self.params.time_scale
+
+    @property  # type: ignore[override]
+    def region_calls_per_s(self) -> float:
+        return self.params.api_rate / self.params.time_scale
+
     # --- keys, clock, records ----------------------------------------------------------
 
     @staticmethod

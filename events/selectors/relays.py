@@ -9,9 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from events.models import ClusterIncident, RelayCluster, RelayNode
+from events.providers.base import RelayProvider
 from webinars.delivery_costs import DeliveryCost
 from webinars.models import Webinar
 
@@ -30,6 +32,24 @@ class GroupRow:
     up: int
     booting: int
     replaced: int
+
+
+def projected_ready_at(
+    cluster: RelayCluster, provider: RelayProvider, *, now: datetime
+) -> datetime | None:
+    """When the cluster should be ready at the latest, from what is left: its planned
+    nodes issued at the provider's API rate (the slowest region decides), then a slow
+    boot. None when nothing is left to boot."""
+    left = (
+        cluster.nodes.filter(state__in=(RelayNode.State.PLANNED, RelayNode.State.PENDING))
+        .values("region")
+        .annotate(planned=Count("pk", filter=Q(state=RelayNode.State.PLANNED)))
+    )
+    if not left:
+        return None
+    rate = provider.region_calls_per_s
+    issue_s = max(row["planned"] / rate for row in left) if rate else 0.0
+    return max(now, cluster.provision_after) + timedelta(seconds=issue_s + provider.slow_boot_s)
 
 
 def progress(cluster: RelayCluster) -> tuple[int, int]:

@@ -288,6 +288,33 @@ def test_a_cluster_not_ready_before_the_start_alerts_event_services_once(
     assert lifecycle.start_due_webinars(now=after_start(webinar)) == []
 
 
+def test_a_cluster_projected_to_boot_past_the_start_alerts_as_soon_as_provisioning_is_due(
+    sim, organiser, package_10k
+):
+    """Boots of an hour (a slow cloud day): 30 minutes before the start, long before the
+    last-minute check, the projection already passes the start."""
+    webinar = confirmed(organiser, package_10k)
+    cluster = webinar.relay_cluster
+    early = webinar.start_at - timedelta(minutes=30)
+    assert cluster.provision_after <= early
+    assert lifecycle.check_readiness(now=early) == []  # boots of 60 ms: on course
+    sim.RELAY_SIM_TIME_SCALE, sim.RELAY_SIM_BOOT_MEAN_S = 1.0, 3600.0
+    provider = get_provider("simulated")
+    projected = selectors.projected_ready_at(cluster, provider, now=early)
+    assert projected > webinar.start_at
+    assert committed(lifecycle.check_readiness, now=early) == [webinar.code]
+    incident = cluster.incidents.get()
+    assert incident.kind == ClusterIncident.Kind.NOT_READY and "projected" in incident.detail
+    assert Webinar.objects.get(pk=webinar.pk).needs_attention
+    assert lifecycle.check_readiness(now=early) == []  # once
+
+
+def test_a_cluster_with_nothing_left_to_boot_projects_nothing(sim, organiser, package_10k):
+    cluster = provision_to_ready(confirmed(organiser, package_10k).relay_cluster)
+    now = cluster.webinar.start_at - timedelta(minutes=30)
+    assert selectors.projected_ready_at(cluster, get_provider("simulated"), now=now) is None
+
+
 def test_cost_is_node_hours_times_the_rate_of_region_and_role(sim, organiser, package_10k):
     sim.RELAY_HOURLY_RATES = {
         "default": {"origin": 100, "edge": 200, "spare": 50},
