@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from webinars import audit, cancellation, fleet, signals
+from webinars import audit, cancellation, capacity_checks, fleet, signals
 from webinars.errors import BookingError
 from webinars.models import (
     FleetReservation,
@@ -40,7 +40,8 @@ def book_webinar(
     """Place a hold: the webinar occupies its relay nodes for HOLD_MINUTES until paid.
 
     Raises BookingError for invalid input and CapacityError ("no longer available") when
-    any slot of any region it needs is full; in both cases nothing is written.
+    any slot of any region it needs is full, or when a registered capacity check refuses
+    (`TeamUnavailableError`: no Event Services team free then); nothing is written then.
     """
     request = build_request(
         package=package,
@@ -100,6 +101,9 @@ def book_webinar(
             },
         )
         fleet.reserve(need)
+        # After the fleet, in the same transaction: the Event Services team (and any other
+        # registered check) is placed with the slots or the whole hold rolls back.
+        capacity_checks.take(webinar)
     return webinar
 
 
@@ -144,6 +148,7 @@ def _transition(webinar: Webinar, to: str, *, allowed: tuple[str, ...], action: 
 def _release(webinar: Webinar, now: datetime) -> None:
     fleet.release(_need_of(webinar))
     webinar.reservations.update(released_at=now)
+    capacity_checks.give_back(webinar)
 
 
 @transaction.atomic
@@ -151,7 +156,8 @@ def confirm_booking(
     webinar: Webinar, *, actor: User | None, data: dict[str, Any] | None = None
 ) -> Webinar:
     """Confirm a paid booking. A held or awaiting-funds booking already holds its capacity;
-    an expired one is re-reserved if the capacity is still free, else CapacityError and
+    an expired one is re-reserved if the capacity (fleet and team) is still free, else
+    CapacityError and
     nothing changes (billing then refunds). An expired booking whose start is already inside
     the package's lead time is never revived (BookingError "too_late"): staff and fleet need
     that notice. Confirming twice is a no-op."""
@@ -164,12 +170,14 @@ def confirm_booking(
             raise BookingError("too_late", days=webinar.package.lead_time_days)
         fleet.reserve(_need_of(webinar))
         webinar.reservations.update(released_at=None)
+        capacity_checks.take(webinar)
     _transition(
         webinar, S.CONFIRMED, allowed=(S.HELD, S.AWAITING_FUNDS, S.EXPIRED), action="confirmed"
     )
     webinar.hold_expires_at = None
     webinar.funds_deadline = None
     webinar.save(update_fields=["status", "hold_expires_at", "funds_deadline", "updated_at"])
+    capacity_checks.confirm(webinar)
     audit.record("webinar.confirmed", webinar, actor=actor, data=data)
     signals.announce(signals.booking_confirmed, webinar.pk, webinar.status)
     return webinar
