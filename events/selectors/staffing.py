@@ -17,7 +17,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -55,6 +55,13 @@ def event_window(start_at: datetime, duration_minutes: int) -> Window:
     )
 
 
+@cache
+def zone_of(name: str) -> ZoneInfo:
+    """ZoneInfo keeps only a few zones strongly cached; a roster spans more, and reloading
+    a zone file on every hold is most of a hold's staffing cost otherwise."""
+    return ZoneInfo(name)
+
+
 def shift_stretches(
     time_zone: str, shifts: Iterable[tuple[int, time, time]], span: Interval
 ) -> list[Interval]:
@@ -63,7 +70,7 @@ def shift_stretches(
     `shifts` are (weekday, starts, ends) in the member's zone; an end at or before the
     start runs into the next day. Each date converts with its own offset (a wall-clock
     time skipped by a DST change is read with the offset before the change)."""
-    zone = ZoneInfo(time_zone)
+    zone = zone_of(time_zone)
     first = span[0].astimezone(zone).date() - timedelta(days=1)
     last = span[1].astimezone(zone).date() + timedelta(days=1)
     return list(_stretches(time_zone, tuple(sorted(shifts)), first, last))
@@ -75,7 +82,7 @@ def _stretches(
 ) -> tuple[Interval, ...]:
     # A pure function of its arguments (the shift pattern is part of the key), so caching
     # it per process is always correct; holds on the same days reuse it.
-    zone = ZoneInfo(time_zone)
+    zone = zone_of(time_zone)
     by_weekday: dict[int, list[tuple[time, time]]] = {}
     for weekday, starts, ends in shifts:
         by_weekday.setdefault(weekday, []).append((starts, ends))

@@ -24,6 +24,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.languages import get_official_languages
@@ -58,6 +60,7 @@ def organiser_languages(country: str) -> frozenset[str]:
     return frozenset(code.split("_")[0] for code in codes)
 
 
+@cache
 def _language_name(code: str) -> str:
     try:
         return Locale.parse(code).get_display_name("en") or code
@@ -142,16 +145,16 @@ def _choose(
     return chosen
 
 
-def assign_team(webinar: Webinar, *, actor: User | None = None) -> list[int]:
+def assign_team(webinar: Webinar) -> dict[str, Any] | None:
     """Place the package's Event Services team on `webinar` as TENTATIVE assignments, in
-    the caller's transaction (the hold's), and return their ids; or raise
-    TeamUnavailableError."""
+    the caller's transaction (the hold's), or raise TeamUnavailableError. Returns who was
+    placed and why, for the hold's audit row (the team is part of that state change)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("assign_team must run inside the hold's transaction")
     needs = {role: int(n) for role, n in (webinar.package.staff_roles or {}).items()}
     slots = slots_of(needs)
     if not slots:
-        return []
+        return None
     window = event_window(webinar.start_at, webinar.duration_minutes)
     candidates = load_candidates(
         needs,
@@ -172,18 +175,12 @@ def assign_team(webinar: Webinar, *, actor: User | None = None) -> list[int]:
             # drop whoever is now taken and choose again.
             free = [c for c in free if c.id not in placed]
             continue
-        audit.record(
-            "staffing.team_placed",
-            webinar,
-            actor=actor,
-            data={
-                "team": [
-                    {"role": role, "staff": candidate.name, "reason": reason}
-                    for role, candidate, reason in team
-                ]
-            },
-        )
-        return placed
+        return {
+            "team": [
+                {"role": role, "staff": candidate.name, "reason": reason}
+                for role, candidate, reason in team
+            ]
+        }
 
 
 # Sent as one round trip (the client-side binding cursor takes several statements): a
@@ -256,29 +253,22 @@ def _place(
     return taken
 
 
-def confirm_team(webinar: Webinar, *, actor: User | None = None) -> int:
-    """The booking is confirmed: its tentative assignments become confirmed."""
+def confirm_team(webinar: Webinar) -> dict[str, Any] | None:
+    """The booking is confirmed: its tentative assignments become confirmed (recorded in
+    the confirmation's audit row)."""
     changed = Assignment.objects.filter(webinar=webinar, status=A.TENTATIVE).update(
         status=A.CONFIRMED, updated_at=timezone.now()
     )
-    if changed:
-        audit.record("staffing.team_confirmed", webinar, actor=actor, data={"people": changed})
-    return changed
+    return {"confirmed": changed} if changed else None
 
 
-def release_team(webinar: Webinar, *, actor: User | None = None) -> int:
-    """The hold expired or the booking was cancelled: its people are free again."""
+def release_team(webinar: Webinar) -> dict[str, Any] | None:
+    """The hold expired or the booking was cancelled: its people are free again (recorded
+    in the expiry's or cancellation's audit row)."""
     changed = Assignment.objects.filter(
         webinar=webinar, status__in=Assignment.ACTIVE_STATUSES
     ).update(status=A.RELEASED, updated_at=timezone.now())
-    if changed:
-        audit.record(
-            "staffing.team_released",
-            webinar,
-            actor=actor,
-            data={"people": changed, "booking": webinar.status},
-        )
-    return changed
+    return {"released": changed} if changed else None
 
 
 def record_roster_change(
