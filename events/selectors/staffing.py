@@ -73,7 +73,8 @@ def shift_stretches(
     zone = zone_of(time_zone)
     first = span[0].astimezone(zone).date() - timedelta(days=1)
     last = span[1].astimezone(zone).date() + timedelta(days=1)
-    return list(_stretches(time_zone, tuple(sorted(shifts)), first, last))
+    pattern = shifts if isinstance(shifts, tuple) else tuple(sorted(shifts))
+    return list(_stretches(time_zone, pattern, first, last))
 
 
 @lru_cache(maxsize=8192)
@@ -147,7 +148,8 @@ class Candidate:
 # one organisation. JSON arrays keep it one row per member.
 _CANDIDATES_SQL = """
 SELECT m.id, m.display_name, m.roles, m.languages, m.time_zone,
-  (SELECT coalesce(json_agg(json_build_array(s.weekday, s.starts, s.ends)), '[]')
+  (SELECT coalesce(string_agg(s.weekday || ' ' || s.starts || ' ' || s.ends, ','
+                             ORDER BY s.weekday, s.starts, s.ends), '')
      FROM events_weeklyshift s WHERE s.staff_id = m.id),
   (SELECT coalesce(json_agg(json_build_array(t.starts_at, t.ends_at)), '[]')
      FROM events_timeoff t
@@ -167,6 +169,17 @@ FROM events_staffmember m
 WHERE m.is_active AND m.roles && %(roles)s::varchar[]
 ORDER BY m.id
 """
+
+
+@lru_cache(maxsize=1024)
+def _shift_pattern(text: str) -> tuple[tuple[int, time, time], ...]:
+    """'0 09:00:00 17:00:00,1 ...' (the query's text) as sorted (weekday, starts, ends);
+    parsed once per distinct pattern."""
+    pattern = []
+    for item in filter(None, text.split(",")):
+        day, starts, ends = item.split(" ")
+        pattern.append((int(day), time.fromisoformat(starts), time.fromisoformat(ends)))
+    return tuple(sorted(pattern))
 
 
 def _instant(text: str) -> datetime:
@@ -199,9 +212,7 @@ def load_candidates(
         rows = cursor.fetchall()
     candidates = []
     for id_, name, member_roles, languages, zone, shifts, leave, busy, seconds, worked in rows:
-        pattern = tuple(
-            sorted((day, time.fromisoformat(a), time.fromisoformat(b)) for day, a, b in shifts)
-        )
+        pattern = _shift_pattern(shifts)
         candidates.append(
             Candidate(
                 id=id_,
