@@ -157,16 +157,24 @@ def reserve(need: SlotNeed) -> None:
     ]
     for attempt in range(2):
         with connection.cursor() as cursor:
-            cursor.execute(_RESERVE_SQL, params)
+            # A savepoint in the same round trip: when rows are missing, rolling back to
+            # it gives back the locks this attempt took on the rows that exist, so the
+            # rows are created holding no slot lock. Creating them while holding some
+            # would deadlock with a buyer of an overlapping window doing the same.
+            cursor.execute("SAVEPOINT fleet_reserve; " + _RESERVE_SQL, params)
+            cursor.nextset()
             locked, updated, short = cursor.fetchone()
-        if short:
-            codes = dict(Region.objects.filter(id__in=short).values_list("id", "code"))
-            raise CapacityError([codes[r] for r in sorted(short)])
-        if locked == need.slot_count:
-            assert updated == need.slot_count, (locked, updated)
-            return
-        if attempt:
-            raise RuntimeError(f"fleet slots missing after creation: {locked}/{need.slot_count}")
+            if short:
+                codes = dict(Region.objects.filter(id__in=short).values_list("id", "code"))
+                raise CapacityError([codes[r] for r in sorted(short)])
+            if locked == need.slot_count:
+                assert updated == need.slot_count, (locked, updated)
+                return
+            if attempt:
+                raise RuntimeError(
+                    f"fleet slots missing after creation: {locked}/{need.slot_count}"
+                )
+            cursor.execute("ROLLBACK TO SAVEPOINT fleet_reserve")
         _ensure_slots(need)
 
 
