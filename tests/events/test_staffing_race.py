@@ -1,7 +1,7 @@
 """No double-booking under concurrency: many holds race for the same hour (starts a quarter
-of an hour apart) with fewer
-people than holds. PostgreSQL (row locks in id order, the exclusion constraint) decides;
-every confirmed booking has its whole team and nobody works two events at once."""
+of an hour apart) with fewer people than holds. PostgreSQL (row locks in id order, the
+exclusion constraint) decides; every confirmed booking has its whole team and nobody works
+two events at once."""
 
 from datetime import datetime, timedelta
 
