@@ -98,14 +98,18 @@ def _standings(candidates: Sequence[Candidate], languages: frozenset[str]) -> di
     return standings
 
 
-def _reason(role: str, standing: _Standing, *, pool: int, languages: frozenset[str]) -> str:
+def _reason(
+    role: str, standing: _Standing, *, pool: int, languages: frozenset[str], anyone_speaks: bool
+) -> str:
     label = StaffRole(role).label.lower() if role in StaffRole.values else role
     wanted = ", ".join(_language_name(code) for code in sorted(languages)) or "unknown"
-    parts = [
-        f"speaks {_language_name(standing.speaks)}, the organiser's language"
-        if standing.speaks
-        else f"does not speak the organiser's language ({wanted}): nobody free does"
-    ]
+    if standing.speaks:
+        parts = [f"speaks {_language_name(standing.speaks)}, the organiser's language"]
+    else:
+        parts = [
+            f"does not speak the organiser's language ({wanted})"
+            + ("" if anyone_speaks else ": nobody free does")
+        ]
     parts.append(
         f"worked with this organiser on {standing.worked_before} webinar(s) before"
         if standing.worked_before
@@ -136,7 +140,13 @@ def _choose(
         for candidate in sorted(pool, key=lambda c: standings[c.id].key(c)):
             rest = [c for c in available if c.id != candidate.id]
             if can_fill([slots[j] for j in remaining], rest):
-                reason = _reason(role, standings[candidate.id], pool=len(pool), languages=languages)
+                reason = _reason(
+                    role,
+                    standings[candidate.id],
+                    pool=len(pool),
+                    languages=languages,
+                    anyone_speaks=any(standings[c.id].speaks for c in pool),
+                )
                 chosen.append((role, candidate, reason))
                 available = rest
                 break
