@@ -160,6 +160,7 @@ def test_preference_language_then_history_then_fewest_recent_hours(package_10k):
     chosen = first.assignments.get()
     assert chosen.staff.display_name == "Chris Calm"
     assert "0 h assigned in the last 30 days" in chosen.reason
+    assert "does not speak the organiser's language (German): nobody free does" in chosen.reason
     services.confirm_booking(first, actor=None)
     # Worked with this organiser before beats fewer hours: Chris again, though busier now.
     second = hold(german, package_10k, start_local=_local(day, 20), timezone_name="UTC")
