@@ -95,7 +95,9 @@ def test_the_quote_page_and_the_api_show_the_reason(
     body = client.post(reverse("webinars:quote"), form).content.decode()
     assert "Not available then: no Event Services team free at that time." in body
     assert 'id="alternatives"' in body
-    assert "disabled" in body.split('id="hold-action"')[1].split("</div>")[0]
+    hold_action = body.split('id="hold-action"')[1].split("</div>")[0]
+    assert "disabled" in hold_action
+    assert "No Event Services team free at that time: pick one of the other" in hold_action
     api = APIClient()
     api.force_authenticate(organiser)
     payload = {

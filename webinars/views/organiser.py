@@ -163,8 +163,9 @@ def quote(request: HttpRequest) -> HttpResponse:
                     "times or another date."
                 )
             elif quote.refusals:
+                reasons = "; ".join(quote.refusals)
                 context["blocked"] = (
-                    f"{'; '.join(quote.refusals).capitalize()}: pick one of the other start "
+                    f"{reasons[:1].upper()}{reasons[1:]}: pick one of the other start "
                     "times or another date."
                 )
     return render(request, "webinars/_quote.html", context, status=status)
