@@ -94,6 +94,11 @@ locked AS MATERIALIZED (
     SELECT s.id, s.region_id, r.fleet_size, r.fleet_size - s.used AS free
     FROM webinars_fleetslot s JOIN webinars_region r ON r.id = s.region_id
     WHERE s.region_id = ANY(%s) AND s.slot_start >= %s AND s.slot_start < %s
+      -- Lock nothing unless every row exists (an unlocked count, evaluated once before
+      -- the scan): rows missing are created by the caller holding no slot lock, since
+      -- creating some while holding others deadlocks with an overlapping window's buyer.
+      AND (SELECT count(*) FROM webinars_fleetslot c
+           WHERE c.region_id = ANY(%s) AND c.slot_start >= %s AND c.slot_start < %s) = %s
     ORDER BY s.region_id, s.slot_start
     FOR UPDATE OF s
 ),
@@ -153,29 +158,25 @@ def reserve(need: SlotNeed) -> None:
         regions,
         need.slot_from,
         need.slot_until,
+        regions,
+        need.slot_from,
+        need.slot_until,
+        need.slot_count,
         need.slot_count,
     ]
     for attempt in range(2):
         with connection.cursor() as cursor:
-            # A savepoint in the same round trip: when rows are missing, rolling back to
-            # it gives back the locks this attempt took on the rows that exist, so the
-            # rows are created holding no slot lock. Creating them while holding some
-            # would deadlock with a buyer of an overlapping window doing the same.
-            cursor.execute("SAVEPOINT fleet_reserve; " + _RESERVE_SQL, params)
-            cursor.nextset()
+            cursor.execute(_RESERVE_SQL, params)
             locked, updated, short = cursor.fetchone()
-            if short:
-                codes = dict(Region.objects.filter(id__in=short).values_list("id", "code"))
-                raise CapacityError([codes[r] for r in sorted(short)])
-            if locked == need.slot_count:
-                assert updated == need.slot_count, (locked, updated)
-                return
-            if attempt:
-                raise RuntimeError(
-                    f"fleet slots missing after creation: {locked}/{need.slot_count}"
-                )
-            cursor.execute("ROLLBACK TO SAVEPOINT fleet_reserve")
-        _ensure_slots(need)
+        if short:
+            codes = dict(Region.objects.filter(id__in=short).values_list("id", "code"))
+            raise CapacityError([codes[r] for r in sorted(short)])
+        if locked == need.slot_count:
+            assert updated == need.slot_count, (locked, updated)
+            return
+        if attempt:
+            raise RuntimeError(f"fleet slots missing after creation: {locked}/{need.slot_count}")
+        _ensure_slots(need)  # nothing is locked: the statement locks all rows or none
 
 
 def release(need: SlotNeed) -> None:
