@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # range fields and the staff exclusion constraint
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

@@ -309,6 +309,8 @@ def serve(args: argparse.Namespace) -> int:
         manage(env, "migrate", "--noinput")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         if not args.no_demo:
+            # The roster first: the sample bookings of load_demo_data need a team.
+            manage(env, "load_demo_staff")
             manage(env, "load_demo_data")
         port = args.port
         children.start(

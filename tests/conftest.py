@@ -5,7 +5,7 @@ import importlib
 import os
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +26,60 @@ def _fast_and_eager(settings):
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+STANDBY_SIZE = 60
+
+
+def seed_standby_roster(size: int = STANDBY_SIZE) -> None:
+    """Event Services staff who fill every role around the clock (24-hour shifts in UTC),
+    enough that no test which is not about staffing runs out of people: the staffing
+    check is always on, so every booking in the suite gets a real team."""
+    from events.models import StaffMember, StaffRole, WeeklyShift
+
+    users = User.objects.bulk_create(
+        User(email=f"standby{i}@megawebinar.example", password="!", is_staff=True)
+        for i in range(size)
+    )
+    members = StaffMember.objects.bulk_create(
+        StaffMember(
+            user=user,
+            display_name=f"Standby {i:02d}",
+            roles=list(StaffRole.values),
+            languages=["en"],
+            time_zone="UTC",
+        )
+        for i, user in enumerate(users)
+    )
+    midnight = time(0, 0)
+    WeeklyShift.objects.bulk_create(
+        WeeklyShift(staff=member, weekday=day, starts=midnight, ends=midnight)
+        for member in members
+        for day in range(7)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _standby_roster(request):
+    """Seeds the standby roster for every test that uses the database, unless it is
+    marked `own_roster` (the staffing tests build the roster they are about)."""
+    uses_db = request.node.get_closest_marker("django_db") or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if not uses_db or request.node.get_closest_marker("own_roster"):
+        return
+    request.getfixturevalue("transactional_db" if _transactional(request) else "db")
+    seed_standby_roster()
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
 
 
 def make_organiser(email: str, legal_name: str, country: str = "US") -> User:

@@ -29,6 +29,10 @@ error_messages = {
     "no_capacity": _(
         "That time is no longer available: the relay fleet in {regions} is fully booked then."
     ),
+    "no_team": _(
+        "That time is no longer available: no Event Services team is free then for the "
+        "{package} package."
+    ),
     "no_organisation": _("Create your organisation (billing details) before booking."),
     "too_late": _(
         "The booking was released and its start is now closer than the package's "
@@ -84,7 +88,9 @@ class BookingError(DomainError):
     """A booking rule was broken; a conflict with the current state answers 409."""
 
     messages = error_messages
-    statuses = dict.fromkeys(("no_capacity", "invalid_transition", "fleet_below_usage"), 409)
+    statuses = dict.fromkeys(
+        ("no_capacity", "no_team", "invalid_transition", "fleet_below_usage"), 409
+    )
 
 
 class CapacityError(BookingError):
@@ -93,6 +99,15 @@ class CapacityError(BookingError):
     def __init__(self, regions: list[str]) -> None:
         super().__init__("no_capacity", regions=", ".join(regions))
         self.regions = regions
+
+
+class TeamUnavailableError(CapacityError):
+    """No Event Services team can be put together for the webinar's window: the package's
+    roles cannot all be filled by people free then (raised by the staffing check)."""
+
+    def __init__(self, package: str) -> None:
+        BookingError.__init__(self, "no_team", package=package)
+        self.regions = []
 
 
 class TransientError(Exception):

@@ -94,6 +94,11 @@ locked AS MATERIALIZED (
     SELECT s.id, s.region_id, r.fleet_size, r.fleet_size - s.used AS free
     FROM webinars_fleetslot s JOIN webinars_region r ON r.id = s.region_id
     WHERE s.region_id = ANY(%s) AND s.slot_start >= %s AND s.slot_start < %s
+      -- Lock nothing unless every row exists (an unlocked count, evaluated once before
+      -- the scan): rows missing are created by the caller holding no slot lock, since
+      -- creating some while holding others deadlocks with an overlapping window's buyer.
+      AND (SELECT count(*) FROM webinars_fleetslot c
+           WHERE c.region_id = ANY(%s) AND c.slot_start >= %s AND c.slot_start < %s) = %s
     ORDER BY s.region_id, s.slot_start
     FOR UPDATE OF s
 ),
@@ -153,6 +158,10 @@ def reserve(need: SlotNeed) -> None:
         regions,
         need.slot_from,
         need.slot_until,
+        regions,
+        need.slot_from,
+        need.slot_until,
+        need.slot_count,
         need.slot_count,
     ]
     for attempt in range(2):
@@ -167,7 +176,7 @@ def reserve(need: SlotNeed) -> None:
             return
         if attempt:
             raise RuntimeError(f"fleet slots missing after creation: {locked}/{need.slot_count}")
-        _ensure_slots(need)
+        _ensure_slots(need)  # nothing is locked: the statement locks all rows or none
 
 
 def release(need: SlotNeed) -> None:

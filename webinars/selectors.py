@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from webinars import fleet, tax_estimates
+from webinars import capacity_checks, fleet, tax_estimates
 from webinars.models import AuditEntry, Organisation, Package, User, Webinar
 from webinars.rules import BookingRequest
 from webinars.sizing import ClusterPlan
@@ -23,6 +23,9 @@ class Quote:
     plan: ClusterPlan
     available: bool
     full_regions: list[str] = field(default_factory=list)
+    # Why a registered capacity check refuses the time, e.g. "no Event Services team free
+    # at that time"; empty when every check fits.
+    refusals: list[str] = field(default_factory=list)
     alternatives: list[datetime] = field(default_factory=list)
     # VAT for the organisation asking; None for a visitor (the price is then net).
     tax: TaxEstimate | None = None
@@ -47,6 +50,7 @@ class Quote:
             "cluster": self.plan.as_dict(),
             "available": self.available,
             "full_regions": self.full_regions,
+            "refusals": self.refusals,
             "alternatives": [a.isoformat() for a in self.alternatives],
         }
 
@@ -58,8 +62,9 @@ def quote_webinar(
     organisation: Organisation | None = None,
 ) -> Quote:
     """Price, cluster and availability for a validated request, with the VAT treatment for
-    `organisation` when one is given; when the fleet is full at that time, the nearest
-    start times that work on both sides of it (see `nearest_alternatives`)."""
+    `organisation` when one is given; when the fleet is full at that time or a capacity
+    check refuses it (no Event Services team free), the nearest start times where the
+    fleet and every check fit, on both sides of it (see `nearest_alternatives`)."""
     plan = request.plan()
     need = request.slot_need(plan)
     free = fleet.free_nodes(need.region_ids, need.slot_from, need.slot_until)
@@ -73,16 +78,20 @@ def quote_webinar(
             )
         }
     )
+    refusals = capacity_checks.refusals(
+        capacity_checks.judges(request, request.start_at, request.start_at), request.start_at
+    )
     quote = Quote(
         request=request,
         plan=plan,
-        available=not full,
+        available=not full and not refusals,
         full_regions=full,
+        refusals=[str(reason) for reason in refusals],
         tax=tax_estimates.estimate(
             organisation, request.package.price_minor, request.package.currency
         ),
     )
-    if full:
+    if not quote.available:
         quote.alternatives = nearest_alternatives(request, need, now=now)
     return quote
 
@@ -104,7 +113,9 @@ def nearest_alternatives(
     in chronological order. Candidates step by 15 minutes within ALTERNATIVE_SEARCH_DAYS,
     never before the package's lead time nor beyond the booking horizon. An organiser who
     asked for 15:00 usually can move either way; offering only later times (or only
-    earlier ones) would hide half of the options."""
+    earlier ones) would hide half of the options. A candidate must also pass every
+    registered capacity check (`webinars.capacity_checks`), asked only about candidates
+    the fleet already fits, each check loaded once for the whole search."""
     now = now or timezone.now()
     days = timedelta(days=settings.ALTERNATIVE_SEARCH_DAYS)
     window = need.slot_until - need.slot_from
@@ -132,13 +143,16 @@ def nearest_alternatives(
     latest = now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
     steps = int(days / fleet.SLOT)
     total = 2 * per_side
+    judges = capacity_checks.judges(request, request.start_at - days, request.start_at + days)
 
     def works(start: datetime) -> bool:
         if not earliest <= start <= latest:
             return False
         first = int((fleet.floor_slot(start + lead) - search_from) / fleet.SLOT)
         i = bisect_left(bad, first)
-        return not (i < len(bad) and bad[i] < first + width)
+        if i < len(bad) and bad[i] < first + width:
+            return False
+        return not capacity_checks.refusals(judges, start)
 
     def side(sign: int) -> list[datetime]:
         found: list[datetime] = []

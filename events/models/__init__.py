@@ -3,12 +3,18 @@
 
 from events.models.attendees import Registrant
 from events.models.relays import ClusterIncident, JanusProcess, PortLease, RelayCluster, RelayNode
+from events.models.staffing import Assignment, StaffMember, StaffRole, TimeOff, WeeklyShift
 
 __all__ = [
+    "Assignment",
     "ClusterIncident",
     "JanusProcess",
     "PortLease",
     "Registrant",
     "RelayCluster",
     "RelayNode",
+    "StaffMember",
+    "StaffRole",
+    "TimeOff",
+    "WeeklyShift",
 ]

@@ -1,10 +1,12 @@
 """No overselling under concurrency, on PostgreSQL with real connections per thread."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.db.models import Max
 
-from tests.conftest import hold, race
+from tests.conftest import hold, local_start, race
 from webinars.errors import CapacityError
 from webinars.models import FleetSlot, Region, Webinar
 
@@ -46,3 +48,19 @@ def test_multi_region_holds_in_opposite_orders_never_deadlock(organiser, package
     outcomes = race(20, buyer)
     assert outcomes == ["ok"] * 20, outcomes
     assert Webinar.objects.count() == 20
+
+
+def test_first_holds_of_overlapping_windows_never_deadlock(organiser, package_10k):
+    # Windows a quarter of an hour apart, on slots that do not exist yet: each buyer
+    # creates some rows while others lock the rows that exist.
+    Region.objects.update(fleet_size=10_000)
+    start = local_start(days=12, hour=15)
+
+    def buyer(i: int) -> str:
+        hold(organiser, package_10k, start_local=start + timedelta(minutes=15 * (i % 4)))
+        return "ok"
+
+    for _ in range(3):
+        outcomes = race(16, buyer)
+        assert outcomes == ["ok"] * 16, outcomes
+        start += timedelta(days=1)

@@ -179,6 +179,7 @@ QUOTE_EXAMPLE = _example(
         "cluster": _PLAN,
         "available": True,
         "full_regions": [],
+        "refusals": [],
         "alternatives": [],
     },
 )

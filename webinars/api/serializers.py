@@ -162,6 +162,11 @@ class QuoteSerializer(serializers.Serializer):
     cluster = ClusterPlanSerializer(source="plan")
     available = serializers.BooleanField()
     full_regions = serializers.ListField(child=serializers.CharField())
+    refusals = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Other reasons the time cannot be sold, e.g. "
+        '"no Event Services team free at that time".',
+    )
     alternatives = serializers.ListField(
         child=serializers.DateTimeField(),
         help_text="When unavailable: up to three nearest start times that work (UTC).",

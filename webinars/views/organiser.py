@@ -156,10 +156,16 @@ def quote(request: HttpRequest) -> HttpResponse:
             context["alternatives"] = [
                 _alternative(request, start, booking_request) for start in quote.alternatives
             ]
-            if not quote.available:
+            if quote.full_regions:
                 regions = ", ".join(quote.full_regions)
                 context["blocked"] = (
                     f"This time is fully booked in {regions}: pick one of the other start "
+                    "times or another date."
+                )
+            elif quote.refusals:
+                reasons = "; ".join(quote.refusals)
+                context["blocked"] = (
+                    f"{reasons[:1].upper()}{reasons[1:]}: pick one of the other start "
                     "times or another date."
                 )
     return render(request, "webinars/_quote.html", context, status=status)
