@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events.views import calendars, invitations, relays, team
+from events.views import calendars, invitations, relays, team, workload
 
 app_name = "events"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
         invitations.answer_invitation,
         name="invitation",
     ),
+    path("events/staff/workload/", workload.workload_report, name="staff_workload"),
     path(
         "events/staff/calendar/<str:token>.ics",
         calendars.staff_calendar_feed,
