@@ -4,7 +4,7 @@ answers nothing. A forged, altered or expired link, or one for work that no long
 exists, is a 404 page; work that is no longer open is a 409 page; nothing changes."""
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
@@ -17,17 +17,18 @@ from events.services import invitations
 ANSWERS = ("accept", "decline")
 
 
-def _assignment(token: str) -> Assignment:
+def _assignment(token: str) -> Assignment | None:
     code = tokens.read_invitation_token(token, max_age_days=settings.STAFF_INVITATION_LINK_DAYS)
-    assignment = team_selectors.assignment_by_code(code) if code else None
-    if assignment is None:
-        raise Http404("This invitation link is not valid or has expired.")
-    return assignment
+    return team_selectors.assignment_by_code(code) if code else None
 
 
 @require_http_methods(["GET", "POST"])
 def answer_invitation(request: HttpRequest, token: str) -> HttpResponse:
     assignment = _assignment(token)
+    if assignment is None:
+        # The same page for forged, altered, expired and unknown links: it tells nothing
+        # about which assignments exist.
+        return render(request, "events/invitation_invalid.html", status=404)
     ctx: dict[str, object] = {"assignment": assignment, "webinar": assignment.webinar}
     if request.method == "GET":
         answer = request.GET.get("answer", "")

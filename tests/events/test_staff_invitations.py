@@ -133,7 +133,9 @@ def test_forged_altered_and_expired_links_change_nothing(
     ]
     for token in bad_tokens:
         url = reverse("events:invitation", args=[token])
-        assert client.get(url).status_code == 404
+        page = client.get(url)
+        assert page.status_code == 404
+        assert "This invitation link is not valid" in page.content.decode()
         assert client.post(url, {"answer": "decline"}).status_code == 404
     assignment.refresh_from_db()
     assert assignment.status == "confirmed" and assignment.accepted_at is None
