@@ -50,3 +50,32 @@ def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def seed_round_the_clock_roster(size: int = 40) -> None:
+    """Event Services staff who fill every role around the clock (24-hour shifts in UTC):
+    every hold needs a team, and benchmarks that are not about staffing should not run
+    out of people (bench/staffing.py measures the staffing itself)."""
+    from datetime import time
+
+    from events.models import StaffMember, StaffRole, WeeklyShift
+    from webinars.models import User
+
+    users = User.objects.bulk_create(
+        User(email=f"roster{i}@bench.example", password="!", is_staff=True) for i in range(size)
+    )
+    members = StaffMember.objects.bulk_create(
+        StaffMember(
+            user=user,
+            display_name=f"Roster {i:02d}",
+            roles=list(StaffRole.values),
+            languages=["en"],
+            time_zone="UTC",
+        )
+        for i, user in enumerate(users)
+    )
+    WeeklyShift.objects.bulk_create(
+        WeeklyShift(staff=m, weekday=d, starts=time(0), ends=time(0))
+        for m in members
+        for d in range(7)
+    )

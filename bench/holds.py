@@ -30,11 +30,14 @@ def service_buyer(
 ) -> None:
     from django.db import connections
 
-    from webinars import services
+    from webinars import capacity_checks, services
     from webinars.errors import CapacityError
     from webinars.models import Organisation, Package, User
 
     connections.close_all()
+    # The fleet ledger alone: 2,400 holds in one hour would need 2,400 Event Services
+    # people; bench/staffing.py measures the staff check.
+    capacity_checks.CHECKS[:] = []
     organisation = Organisation.objects.get(pk=org_id)
     user = User.objects.get(pk=user_id)
     package = Package.objects.get(code="10k")

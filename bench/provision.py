@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, setup_django
+from _common import ROOT, seed_round_the_clock_roster, setup_django
 
 TIME_SCALE = 0.2
 QUEUE = "bench-provision"  # its own queue: no other message reaches these workers
@@ -117,6 +117,7 @@ def timeline(cluster, t0: float) -> None:
 def main() -> None:
     os.environ.update(SIMULATION)
     url = setup_django("bench_provision")
+    seed_round_the_clock_roster()  # every hold needs an Event Services team
     from datetime import datetime, timedelta
 
     from django.utils import timezone

@@ -10,7 +10,7 @@ import random
 import time
 from datetime import datetime, timedelta
 
-from _common import percentile, setup_django
+from _common import percentile, seed_round_the_clock_roster, setup_django
 
 SAMPLES = 300
 
@@ -18,6 +18,7 @@ SAMPLES = 300
 def main() -> None:
     os.environ["MAX_UNPAID_HOLDS"] = "0"  # 100 holds by one organisation
     setup_django("bench_quote")
+    seed_round_the_clock_roster()  # every hold needs an Event Services team
     from django.db import connection
     from django.utils import timezone
 

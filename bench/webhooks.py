@@ -37,7 +37,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from _common import ROOT, percentile, setup_django
+from _common import ROOT, percentile, seed_round_the_clock_roster, setup_django
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "2000"))
 COPIES = 3
@@ -382,6 +382,7 @@ def main() -> None:
     signal.alarm(WATCHDOG_S)
     os.environ["REDIS_URL"] = redis_url_for_bench()
     db_url = setup_django("bench_webhooks")
+    seed_round_the_clock_roster()  # every hold needs an Event Services team
 
     from django.db import connection
     from django.db.models import Max, Min

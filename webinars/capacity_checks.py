@@ -15,12 +15,14 @@ A check takes part in two places:
   `TeamUnavailableError`) to refuse, which rolls the whole hold back. `confirm(webinar)`
   runs when the booking is confirmed, `give_back(webinar)` when it expires or is
   cancelled, in the same transaction that releases its fleet slots, so a hold can never
-  keep one without the other.
+  keep one without the other. Each returns what it did (or None), and the booking's
+  audit row of that state change carries it under the check's name.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from webinars.models import Webinar
 from webinars.rules import BookingRequest
@@ -33,9 +35,10 @@ Judge = Callable[[datetime], str | None]
 class CapacityCheck:
     name: str
     prepare: Callable[[BookingRequest, datetime, datetime], Judge]
-    take: Callable[[Webinar], None]
-    confirm: Callable[[Webinar], None]
-    give_back: Callable[[Webinar], None]
+    # Each returns what it did, for the booking's own audit row (None: nothing to add).
+    take: Callable[[Webinar], dict[str, Any] | None]
+    confirm: Callable[[Webinar], dict[str, Any] | None]
+    give_back: Callable[[Webinar], dict[str, Any] | None]
 
 
 CHECKS: list[CapacityCheck] = []
@@ -57,16 +60,24 @@ def refusals(judges: list[Judge], start: datetime) -> list[str]:
     return [reason for judge in judges if (reason := judge(start)) is not None]
 
 
-def take(webinar: Webinar) -> None:
+def _each(step: str, webinar: Webinar) -> dict[str, Any]:
+    """Run `step` of every check; what they did, by check name, for the audit row of the
+    booking's state change (one row per state change: the team is part of the hold)."""
+    done: dict[str, Any] = {}
     for check in CHECKS:
-        check.take(webinar)
+        result = getattr(check, step)(webinar)
+        if result:
+            done[check.name] = result
+    return done
 
 
-def confirm(webinar: Webinar) -> None:
-    for check in CHECKS:
-        check.confirm(webinar)
+def take(webinar: Webinar) -> dict[str, Any]:
+    return _each("take", webinar)
 
 
-def give_back(webinar: Webinar) -> None:
-    for check in CHECKS:
-        check.give_back(webinar)
+def confirm(webinar: Webinar) -> dict[str, Any]:
+    return _each("confirm", webinar)
+
+
+def give_back(webinar: Webinar) -> dict[str, Any]:
+    return _each("give_back", webinar)

@@ -78,7 +78,6 @@ class StaffMemberAdmin(admin.ModelAdmin):
     list_filter = ("is_active", RoleFilter, "time_zone")
     search_fields = ("display_name", "user__email")
     inlines = (WeeklyShiftInline, TimeOffInline, AssignmentInline)
-    autocomplete_fields = ()
 
     @admin.display(description="roles")
     def role_list(self, member: StaffMember) -> str:
@@ -91,24 +90,27 @@ class StaffMemberAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: StaffMember, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        self._changes = [] if change else ["created"]
-        self._changes += list(form.changed_data)
+        # Kept on the request: the ModelAdmin instance is shared by every request.
+        request.roster_changes = list(form.changed_data)  # type: ignore[attr-defined]
 
     def save_formset(
         self, request: HttpRequest, form: Any, formset: BaseInlineFormSet, change: bool
     ) -> None:
         super().save_formset(request, form, formset, change)
         if formset.has_changed():
-            self._changes.append(formset.model._meta.verbose_name_plural)
+            changes = getattr(request, "roster_changes", [])
+            changes.append(str(formset.model._meta.verbose_name_plural))
+            request.roster_changes = changes  # type: ignore[attr-defined]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        if self._changes:
+        changes = getattr(request, "roster_changes", [])
+        if changes or not change:
             staffing.record_roster_change(
                 form.instance,
                 actor=request.user,
                 action="updated" if change else "created",
-                changes=self._changes,
+                changes=changes,
             )
 
 

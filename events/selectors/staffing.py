@@ -16,13 +16,15 @@ exclusion constraint is the last line.
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from events.models import Assignment, StaffMember, TimeOff
+from events.models import Assignment
 from events.models.staffing import PREP, REST, WRAP_UP
 from webinars.models import Package
 
@@ -53,27 +55,45 @@ def event_window(start_at: datetime, duration_minutes: int) -> Window:
     )
 
 
+@cache
+def zone_of(name: str) -> ZoneInfo:
+    """ZoneInfo keeps only a few zones strongly cached; a roster spans more, and reloading
+    a zone file on every hold is most of a hold's staffing cost otherwise."""
+    return ZoneInfo(name)
+
+
 def shift_stretches(
-    time_zone: str, shifts: Iterable[tuple[int, object, object]], span: Interval
+    time_zone: str, shifts: Iterable[tuple[int, time, time]], span: Interval
 ) -> list[Interval]:
     """The member's shifts between `span`'s dates as merged UTC intervals, sorted.
 
     `shifts` are (weekday, starts, ends) in the member's zone; an end at or before the
     start runs into the next day. Each date converts with its own offset (a wall-clock
     time skipped by a DST change is read with the offset before the change)."""
-    zone = ZoneInfo(time_zone)
-    by_weekday: dict[int, list[tuple[object, object]]] = {}
+    zone = zone_of(time_zone)
+    first = span[0].astimezone(zone).date() - timedelta(days=1)
+    last = span[1].astimezone(zone).date() + timedelta(days=1)
+    pattern = shifts if isinstance(shifts, tuple) else tuple(sorted(shifts))
+    return list(_stretches(time_zone, pattern, first, last))
+
+
+@lru_cache(maxsize=8192)
+def _stretches(
+    time_zone: str, shifts: tuple[tuple[int, time, time], ...], first: date, last: date
+) -> tuple[Interval, ...]:
+    # A pure function of its arguments (the shift pattern is part of the key), so caching
+    # it per process is always correct; holds on the same days reuse it.
+    zone = zone_of(time_zone)
+    by_weekday: dict[int, list[tuple[time, time]]] = {}
     for weekday, starts, ends in shifts:
         by_weekday.setdefault(weekday, []).append((starts, ends))
-    first: date = span[0].astimezone(zone).date() - timedelta(days=1)
-    last: date = span[1].astimezone(zone).date() + timedelta(days=1)
     raw: list[Interval] = []
     day = first
     while day <= last:
         for starts, ends in by_weekday.get(day.weekday(), ()):
-            end_day = day if ends > starts else day + timedelta(days=1)  # type: ignore[operator]
-            begin = datetime.combine(day, starts, tzinfo=zone).astimezone(UTC)  # type: ignore[arg-type]
-            finish = datetime.combine(end_day, ends, tzinfo=zone).astimezone(UTC)  # type: ignore[arg-type]
+            end_day = day if ends > starts else day + timedelta(days=1)
+            begin = datetime.combine(day, starts, tzinfo=zone).astimezone(UTC)
+            finish = datetime.combine(end_day, ends, tzinfo=zone).astimezone(UTC)
             if finish > begin:
                 raw.append((begin, finish))
         day += timedelta(days=1)
@@ -85,7 +105,7 @@ def shift_stretches(
                 merged[-1] = (merged[-1][0], finish)
         else:
             merged.append((begin, finish))
-    return merged
+    return tuple(merged)
 
 
 def _overlaps(intervals: Sequence[Interval], start: datetime, end: datetime) -> bool:
@@ -103,6 +123,8 @@ class Candidate:
     stretches: list[Interval]
     time_off: list[Interval] = field(default_factory=list)
     busy: list[Interval] = field(default_factory=list)  # blocked ranges of active assignments
+    recent_hours: float = 0.0
+    worked_with_organiser: int = 0
     _starts: list[datetime] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -120,41 +142,91 @@ class Candidate:
         )
 
 
-def load_candidates(roles: Iterable[str], span: Interval) -> list[Candidate]:
+# One round trip for the whole roster view: members with the roles asked for, their
+# shifts, their leave and active assignments meeting the span, and (for the assigner)
+# what the preference order needs: hours assigned since a moment, and confirmed work for
+# one organisation. JSON arrays keep it one row per member.
+_CANDIDATES_SQL = """
+SELECT m.id, m.display_name, m.roles, m.languages, m.time_zone,
+  (SELECT coalesce(string_agg(s.weekday || ' ' || s.starts || ' ' || s.ends, ','
+                             ORDER BY s.weekday, s.starts, s.ends), '')
+     FROM events_weeklyshift s WHERE s.staff_id = m.id),
+  (SELECT coalesce(json_agg(json_build_array(t.starts_at, t.ends_at)), '[]')
+     FROM events_timeoff t
+     WHERE t.staff_id = m.id AND t.starts_at < %(until)s AND t.ends_at > %(from)s),
+  (SELECT coalesce(json_agg(json_build_array(lower(a.blocked), upper(a.blocked))), '[]')
+     FROM events_assignment a
+     WHERE a.staff_id = m.id AND a.status IN ('tentative', 'confirmed')
+       AND a.blocked && tstzrange(%(from)s, %(until)s)),
+  (SELECT coalesce(extract(epoch FROM sum(upper(a.window) - lower(a.window))), 0)
+     FROM events_assignment a
+     WHERE %(since)s::timestamptz IS NOT NULL AND a.staff_id = m.id
+       AND a.status IN ('tentative', 'confirmed') AND a.created_at >= %(since)s),
+  (SELECT count(*) FROM events_assignment a JOIN webinars_webinar w ON w.id = a.webinar_id
+     WHERE %(organisation)s::bigint IS NOT NULL AND a.staff_id = m.id
+       AND a.status = 'confirmed' AND w.organisation_id = %(organisation)s)
+FROM events_staffmember m
+WHERE m.is_active AND m.roles && %(roles)s::varchar[]
+ORDER BY m.id
+"""
+
+
+@lru_cache(maxsize=1024)
+def _shift_pattern(text: str) -> tuple[tuple[int, time, time], ...]:
+    """'0 09:00:00 17:00:00,1 ...' (the query's text) as sorted (weekday, starts, ends);
+    parsed once per distinct pattern."""
+    pattern = []
+    for item in filter(None, text.split(",")):
+        day, starts, ends = item.split(" ")
+        pattern.append((int(day), time.fromisoformat(starts), time.fromisoformat(ends)))
+    return tuple(sorted(pattern))
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def load_candidates(
+    roles: Iterable[str],
+    span: Interval,
+    *,
+    hours_since: datetime | None = None,
+    organisation_id: int | None = None,
+) -> list[Candidate]:
     """Active members having any of `roles`, with their shifts, time off and active
-    assignments over `span` (the union of the windows asked about, rest included)."""
+    assignments over `span` (the union of the windows asked about, rest included); with
+    `hours_since` and `organisation_id`, also their hours assigned since then and their
+    confirmed assignments for that organisation (the assigner's preference order)."""
     roles = sorted(set(roles))
     if not roles:
         return []
-    members = list(
-        StaffMember.objects.filter(is_active=True, roles__overlap=roles)
-        .prefetch_related("shifts")
-        .order_by("id")
-    )
-    ids = [m.id for m in members]
-    span_from, span_until = span
-    leave: dict[int, list[Interval]] = {}
-    for staff_id, starts_at, ends_at in TimeOff.objects.filter(
-        staff_id__in=ids, starts_at__lt=span_until, ends_at__gt=span_from
-    ).values_list("staff_id", "starts_at", "ends_at"):
-        leave.setdefault(staff_id, []).append((starts_at, ends_at))
-    busy: dict[int, list[Interval]] = {}
-    for staff_id, blocked in active_assignments(ids, span).values_list("staff_id", "blocked"):
-        busy.setdefault(staff_id, []).append((blocked.lower, blocked.upper))
-    return [
-        Candidate(
-            id=m.id,
-            name=m.display_name,
-            roles=frozenset(m.roles),
-            languages=frozenset(m.languages),
-            stretches=shift_stretches(
-                m.time_zone, [(s.weekday, s.starts, s.ends) for s in m.shifts.all()], span
-            ),
-            time_off=leave.get(m.id, []),
-            busy=busy.get(m.id, []),
+    params = {
+        "from": span[0],
+        "until": span[1],
+        "roles": roles,
+        "since": hours_since,
+        "organisation": organisation_id,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL, params)
+        rows = cursor.fetchall()
+    candidates = []
+    for id_, name, member_roles, languages, zone, shifts, leave, busy, seconds, worked in rows:
+        pattern = _shift_pattern(shifts)
+        candidates.append(
+            Candidate(
+                id=id_,
+                name=name,
+                roles=frozenset(member_roles),
+                languages=frozenset(languages),
+                stretches=shift_stretches(zone, pattern, span),
+                time_off=[(_instant(a), _instant(b)) for a, b in leave],
+                busy=[(_instant(a), _instant(b)) for a, b in busy],
+                recent_hours=float(seconds) / 3600,
+                worked_with_organiser=worked,
+            )
         )
-        for m in members
-    ]
+    return candidates
 
 
 def active_assignments(staff_ids: list[int], span: Interval) -> QuerySet[Assignment]:

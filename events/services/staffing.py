@@ -20,15 +20,16 @@ PostgreSQL's exclusion constraint refuses an overlap a concurrent hold committed
 meantime (IntegrityError), and the assigner then tries the next candidates.
 """
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.languages import get_official_languages
-from django.db import IntegrityError, transaction
-from django.db.models import Count, DateTimeField, DurationField, F, Func, Q, Sum
-from django.db.models.expressions import ExpressionWrapper
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from events.models import Assignment, StaffMember, StaffRole
@@ -38,7 +39,6 @@ from events.selectors.staffing import (
     can_fill,
     event_window,
     load_candidates,
-    overlapping_members,
     slots_of,
 )
 from webinars import audit
@@ -60,6 +60,7 @@ def organiser_languages(country: str) -> frozenset[str]:
     return frozenset(code.split("_")[0] for code in codes)
 
 
+@cache
 def _language_name(code: str) -> str:
     try:
         return Locale.parse(code).get_display_name("en") or code
@@ -85,37 +86,14 @@ class _Standing:
         )
 
 
-def _standings(
-    candidates: Sequence[Candidate], *, organisation_id: int, languages: frozenset[str]
-) -> dict[int, _Standing]:
-    since = timezone.now() - timedelta(days=FAIRNESS_DAYS)
-    length = ExpressionWrapper(
-        Func(F("window"), function="upper", output_field=DateTimeField())
-        - Func(F("window"), function="lower", output_field=DateTimeField()),
-        output_field=DurationField(),
-    )
-    rows = (
-        Assignment.objects.filter(staff_id__in=[c.id for c in candidates])
-        .values("staff_id")
-        .annotate(
-            recent=Sum(
-                length, filter=Q(status__in=Assignment.ACTIVE_STATUSES, created_at__gte=since)
-            ),
-            worked=Count(
-                "id", filter=Q(status=A.CONFIRMED, webinar__organisation_id=organisation_id)
-            ),
-        )
-    )
-    stats = {row["staff_id"]: row for row in rows}
+def _standings(candidates: Sequence[Candidate], languages: frozenset[str]) -> dict[int, _Standing]:
     standings: dict[int, _Standing] = {}
     for c in candidates:
-        row = stats.get(c.id, {})
-        recent = row.get("recent") or timedelta(0)
         spoken = sorted(languages & c.languages)
         standings[c.id] = _Standing(
             speaks=spoken[0] if spoken else "",
-            worked_before=row.get("worked") or 0,
-            recent_hours=recent.total_seconds() / 3600,
+            worked_before=c.worked_with_organiser,
+            recent_hours=round(c.recent_hours, 2),
         )
     return standings
 
@@ -167,98 +145,130 @@ def _choose(
     return chosen
 
 
-def assign_team(webinar: Webinar, *, actor: User | None = None) -> list[Assignment]:
+def assign_team(webinar: Webinar) -> dict[str, Any] | None:
     """Place the package's Event Services team on `webinar` as TENTATIVE assignments, in
-    the caller's transaction (the hold's), or raise TeamUnavailableError."""
+    the caller's transaction (the hold's), or raise TeamUnavailableError. Returns who was
+    placed and why, for the hold's audit row (the team is part of that state change)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("assign_team must run inside the hold's transaction")
     needs = {role: int(n) for role, n in (webinar.package.staff_roles or {}).items()}
     slots = slots_of(needs)
     if not slots:
-        return []
+        return None
     window = event_window(webinar.start_at, webinar.duration_minutes)
-    candidates = load_candidates(needs, (window.start, window.blocked_end))
+    candidates = load_candidates(
+        needs,
+        (window.start, window.blocked_end),
+        hours_since=timezone.now() - timedelta(days=FAIRNESS_DAYS),
+        organisation_id=webinar.organisation_id,
+    )
     free = [c for c in candidates if c.free_for(window)]
     languages = organiser_languages(webinar.organisation.country)
-    standings = _standings(free, organisation_id=webinar.organisation_id, languages=languages)
+    standings = _standings(free, languages)
     while True:
         team = _choose(slots, free, standings, languages)
         if team is None:
             raise TeamUnavailableError(package=webinar.package.name)
-        try:
-            assignments = _place(webinar, window, team)
-        except IntegrityError:
+        placed = _place(webinar, window, team)
+        if isinstance(placed, set):
             # A concurrent hold committed an assignment for one of them after we read:
             # drop whoever is now taken and choose again.
-            taken = overlapping_members([c.id for _r, c, _s in team], window)
-            if not taken:
-                raise
-            free = [c for c in free if c.id not in taken]
+            free = [c for c in free if c.id not in placed]
             continue
-        audit.record(
-            "staffing.team_placed",
-            webinar,
-            actor=actor,
-            data={
-                "team": [
-                    {"role": a.role, "staff": candidate.name, "reason": a.reason}
-                    for a, (_r, candidate, _s) in zip(assignments, team, strict=True)
-                ]
-            },
-        )
-        return assignments
+        return {
+            "team": [
+                {"role": role, "staff": candidate.name, "reason": reason}
+                for role, candidate, reason in team
+            ]
+        }
+
+
+# Sent as one round trip (the client-side binding cursor takes several statements): a
+# savepoint, the chosen members' row locks in id order, then the insert, which reads the
+# assignments afresh after the locks were granted (a statement of its own, so a hold that
+# committed while we waited is seen) and writes nothing if any of them is now taken.
+# Rolling back to the savepoint then gives the locks back before the next choice, so a
+# hold never holds locks out of order. The exclusion constraint stays the last line.
+_PLACE_SQL = """
+SAVEPOINT staffing_place;
+SELECT id FROM events_staffmember WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE;
+INSERT INTO events_assignment
+    (code, webinar_id, staff_id, role, status, "window", blocked, reason, created_at,
+     updated_at)
+SELECT t.code, %(webinar)s, t.staff_id, t.role, 'tentative',
+       tstzrange(%(start)s, %(end)s), tstzrange(%(start)s, %(blocked_end)s), t.reason,
+       %(now)s, %(now)s
+FROM unnest(%(codes)s::uuid[], %(ids_in_order)s::bigint[], %(roles)s::varchar[],
+            %(reasons)s::text[]) AS t(code, staff_id, role, reason)
+WHERE NOT EXISTS (
+    SELECT 1 FROM events_assignment a
+    WHERE a.staff_id = ANY(%(ids)s) AND a.status IN ('tentative', 'confirmed')
+      AND a.blocked && tstzrange(%(start)s, %(blocked_end)s)
+)
+RETURNING id
+"""
+
+_TAKEN_SQL = """
+SELECT DISTINCT staff_id FROM events_assignment
+WHERE staff_id = ANY(%(ids)s) AND status IN ('tentative', 'confirmed')
+  AND blocked && tstzrange(%(start)s, %(blocked_end)s)
+"""
 
 
 def _place(
     webinar: Webinar, window: Window, team: list[tuple[str, Candidate, str]]
-) -> list[Assignment]:
-    """Lock the chosen members in id order, then insert, all in one savepoint: rolling it
-    back after an exclusion violation also gives the row locks back."""
-    ids = sorted(c.id for _r, c, _s in team)
-    with transaction.atomic():
-        list(
-            StaffMember.objects.select_for_update(no_key=True)
-            .filter(id__in=ids)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-        return Assignment.objects.bulk_create(
-            Assignment(
-                webinar=webinar,
-                staff_id=candidate.id,
-                role=role,
-                status=A.TENTATIVE,
-                window=(window.start, window.end),
-                blocked=(window.start, window.blocked_end),
-                reason=reason,
-            )
-            for role, candidate, reason in team
-        )
+) -> list[int] | set[int]:
+    """Insert the team's assignments (see _PLACE_SQL) and return their ids; on a
+    conflict, the set of members now taken, with nothing written and their locks given
+    back."""
+    params = {
+        "ids": sorted(c.id for _r, c, _s in team),
+        "webinar": webinar.pk,
+        "start": window.start,
+        "end": window.end,
+        "blocked_end": window.blocked_end,
+        "now": timezone.now(),
+        "codes": [uuid.uuid4() for _ in team],
+        "ids_in_order": [c.id for _r, c, _s in team],
+        "roles": [role for role, _c, _s in team],
+        "reasons": [reason for _r, _c, reason in team],
+    }
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(_PLACE_SQL, params)
+            while cursor.nextset():
+                pass
+            inserted = [row[0] for row in cursor.fetchall()]
+        except IntegrityError:
+            # The constraint caught what the read missed (a writer outside this lock
+            # order): treat it as taken, like the read would have.
+            inserted = []
+        if len(inserted) == len(team):
+            return inserted
+        cursor.execute("ROLLBACK TO SAVEPOINT staffing_place")
+        cursor.execute(_TAKEN_SQL, params)
+        taken = {row[0] for row in cursor.fetchall()}
+    if not taken:
+        raise RuntimeError("assignments were refused but nobody is taken")
+    return taken
 
 
-def confirm_team(webinar: Webinar, *, actor: User | None = None) -> int:
-    """The booking is confirmed: its tentative assignments become confirmed."""
+def confirm_team(webinar: Webinar) -> dict[str, Any] | None:
+    """The booking is confirmed: its tentative assignments become confirmed (recorded in
+    the confirmation's audit row)."""
     changed = Assignment.objects.filter(webinar=webinar, status=A.TENTATIVE).update(
         status=A.CONFIRMED, updated_at=timezone.now()
     )
-    if changed:
-        audit.record("staffing.team_confirmed", webinar, actor=actor, data={"people": changed})
-    return changed
+    return {"confirmed": changed} if changed else None
 
 
-def release_team(webinar: Webinar, *, actor: User | None = None) -> int:
-    """The hold expired or the booking was cancelled: its people are free again."""
+def release_team(webinar: Webinar) -> dict[str, Any] | None:
+    """The hold expired or the booking was cancelled: its people are free again (recorded
+    in the expiry's or cancellation's audit row)."""
     changed = Assignment.objects.filter(
         webinar=webinar, status__in=Assignment.ACTIVE_STATUSES
     ).update(status=A.RELEASED, updated_at=timezone.now())
-    if changed:
-        audit.record(
-            "staffing.team_released",
-            webinar,
-            actor=actor,
-            data={"people": changed, "booking": webinar.status},
-        )
-    return changed
+    return {"released": changed} if changed else None
 
 
 def record_roster_change(

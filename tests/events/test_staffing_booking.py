@@ -145,7 +145,13 @@ def test_hold_places_a_tentative_team_and_confirmation_keeps_it(
     services.confirm_booking(webinar, actor=None)
     assignment.refresh_from_db()
     assert assignment.status == "confirmed"
-    assert AuditEntry.objects.filter(webinar=webinar, action="staffing.team_confirmed").exists()
+    # One audit row per state change: the team is part of the hold and the confirmation.
+    held = AuditEntry.objects.get(webinar=webinar, action="webinar.held")
+    assert held.data["event-services-team"]["team"] == [
+        {"role": "producer", "staff": "Pat Producer", "reason": assignment.reason}
+    ]
+    confirmed = AuditEntry.objects.get(webinar=webinar, action="webinar.confirmed")
+    assert confirmed.data["event-services-team"] == {"confirmed": 1}
 
 
 @pytest.mark.parametrize("ending", ["expire", "cancel"])
@@ -158,7 +164,10 @@ def test_expiry_and_cancellation_release_the_team(
     else:
         services.cancel_booking(webinar, actor=None)
     assert webinar.assignments.get().status == "released"
-    assert AuditEntry.objects.filter(webinar=webinar, action="staffing.team_released").exists()
+    ended = AuditEntry.objects.get(
+        webinar=webinar, action=f"webinar.{ending}d" if ending == "expire" else "webinar.cancelled"
+    )
+    assert ended.data["event-services-team"] == {"released": 1}
     # The producer is free for the same hour again.
     again = hold(organiser, package_10k, start_local=_at(12), timezone_name="UTC")
     assert again.assignments.get().staff == day_shift_producer

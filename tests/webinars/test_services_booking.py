@@ -27,7 +27,7 @@ def test_hold_snapshots_price_and_occupies_its_nodes_for_its_window(organiser, p
     assert slots.count() == 12
     assert set(slots.values_list("used", flat=True)) == {13}
     assert webinar.occupied_from == webinar.start_at - timedelta(minutes=60)
-    entry = AuditEntry.objects.get(webinar=webinar, action__startswith="webinar.")
+    entry = AuditEntry.objects.get(webinar=webinar)
     assert entry.action == "webinar.held" and entry.actor == organiser
 
 
@@ -160,9 +160,7 @@ def test_full_lifecycle_writes_one_audit_row_per_change(organiser, staff, packag
     services.start_webinar(webinar, actor=staff)
     services.complete_webinar(webinar, actor=staff)
     actions = list(
-        AuditEntry.objects.filter(webinar=webinar, action__startswith="webinar.")
-        .order_by("id")
-        .values_list("action", flat=True)
+        AuditEntry.objects.filter(webinar=webinar).order_by("id").values_list("action", flat=True)
     )
     assert actions == ["webinar.held", "webinar.confirmed", "webinar.live", "webinar.completed"]
 

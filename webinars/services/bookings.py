@@ -88,6 +88,11 @@ def book_webinar(
             )
             for region_id, nodes in need.nodes_by_region.items()
         )
+        fleet.reserve(need)
+        # After the fleet, in the same transaction: the Event Services team (and any other
+        # registered check) is placed with the slots or the whole hold rolls back. The
+        # audit row comes last because it records what the checks placed.
+        taken = capacity_checks.take(webinar)
         audit.record(
             "webinar.held",
             webinar,
@@ -98,12 +103,9 @@ def book_webinar(
                 "start_at": request.start_at.isoformat(),
                 "nodes": plan.total_nodes,
                 "hold_expires_at": webinar.hold_expires_at.isoformat(),
-            },
+            }
+            | taken,
         )
-        fleet.reserve(need)
-        # After the fleet, in the same transaction: the Event Services team (and any other
-        # registered check) is placed with the slots or the whole hold rolls back.
-        capacity_checks.take(webinar)
     return webinar
 
 
@@ -145,10 +147,12 @@ def _transition(webinar: Webinar, to: str, *, allowed: tuple[str, ...], action: 
     webinar.status = to
 
 
-def _release(webinar: Webinar, now: datetime) -> None:
+def _release(webinar: Webinar, now: datetime) -> dict[str, Any]:
+    """Give back the fleet slots and what the capacity checks took; returns the latter
+    for the state change's audit row."""
     fleet.release(_need_of(webinar))
     webinar.reservations.update(released_at=now)
-    capacity_checks.give_back(webinar)
+    return capacity_checks.give_back(webinar)
 
 
 @transaction.atomic
@@ -170,14 +174,14 @@ def confirm_booking(
             raise BookingError("too_late", days=webinar.package.lead_time_days)
         fleet.reserve(_need_of(webinar))
         webinar.reservations.update(released_at=None)
-        capacity_checks.take(webinar)
+        data = (data or {}) | capacity_checks.take(webinar)
     _transition(
         webinar, S.CONFIRMED, allowed=(S.HELD, S.AWAITING_FUNDS, S.EXPIRED), action="confirmed"
     )
     webinar.hold_expires_at = None
     webinar.funds_deadline = None
     webinar.save(update_fields=["status", "hold_expires_at", "funds_deadline", "updated_at"])
-    capacity_checks.confirm(webinar)
+    data = (data or {}) | capacity_checks.confirm(webinar)
     audit.record("webinar.confirmed", webinar, actor=actor, data=data)
     signals.announce(signals.booking_confirmed, webinar.pk, webinar.status)
     return webinar
@@ -214,9 +218,9 @@ def expire_hold(
         return webinar
     _transition(webinar, S.EXPIRED, allowed=Webinar.UNPAID_STATUSES, action="expired")
     now = timezone.now()
-    _release(webinar, now)
+    given_back = _release(webinar, now)
     webinar.save(update_fields=["status", "updated_at"])
-    audit.record("webinar.expired", webinar, actor=actor, data={"reason": reason})
+    audit.record("webinar.expired", webinar, actor=actor, data={"reason": reason} | given_back)
     signals.announce(signals.booking_expired, webinar.pk, webinar.status, reason)
     return webinar
 
@@ -230,10 +234,10 @@ def cancel_booking(webinar: Webinar, *, actor: User | None, reason: str = "") ->
     if webinar.status == S.CANCELLED:
         return webinar
     _transition(webinar, S.CANCELLED, allowed=Webinar.CANCELLABLE_STATUSES, action="cancelled")
-    _release(webinar, timezone.now())
+    given_back = _release(webinar, timezone.now())
     webinar.hold_expires_at = None
     webinar.save(update_fields=["status", "hold_expires_at", "updated_at"])
-    audit.record("webinar.cancelled", webinar, actor=actor, data={"reason": reason})
+    audit.record("webinar.cancelled", webinar, actor=actor, data={"reason": reason} | given_back)
     signals.announce(signals.booking_cancelled, webinar.pk, webinar.status)
     return webinar
 
