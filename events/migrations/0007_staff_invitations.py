@@ -1,5 +1,5 @@
 """Invitations and calendars of Event Services staff: when an assignment was sent and
-accepted, rehearsals as assignments of their own kind, and each member's secret calendar
+accepted (`kind` has a database default: the assigner inserts assignments in SQL), rehearsals as assignments of their own kind, and each member's secret calendar
 feed token (filled for existing members before it becomes unique)."""
 
 import secrets
@@ -44,6 +44,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 choices=[("event", "Event"), ("rehearsal", "Rehearsal")],
                 default="event",
+                db_default="event",
                 max_length=10,
             ),
         ),

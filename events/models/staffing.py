@@ -194,7 +194,9 @@ class Assignment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Invitations (events.services.invitations): when the email went out and when the
     # person accepted; pending = invited and not yet accepted.
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.EVENT)
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.EVENT, db_default=Kind.EVENT
+    )
     invited_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
 

@@ -116,20 +116,29 @@ def decline_assignment(assignment: Assignment, *, actor: User | None = None) -> 
     webinar, assignment = _locked_assignment(assignment)
     assignment.status = A.DECLINED
     assignment.save(update_fields=["status", "updated_at"])
+    replacement = staffing.assign_role(
+        webinar, assignment.role, exclude=team_selectors.decliners(webinar)
+    )
+    # One row for the decline and what it led to: the next person, or nobody free.
     audit.record(
         "staffing.assignment_declined",
         webinar,
         actor=actor,
-        data={"role": assignment.role, "staff": assignment.staff.display_name},
-    )
-    replacement = staffing.assign_role(
-        webinar, assignment.role, actor=actor, exclude=team_selectors.decliners(webinar)
+        data={
+            "role": assignment.role,
+            "staff": assignment.staff.display_name,
+            "replacement": _placed(replacement) if replacement else None,
+        },
     )
     if replacement is not None:
         enqueue_on_commit("events.tasks.send_staff_invitations_task", webinar_id=webinar.pk)
         return replacement
     _flag_open_role(webinar, assignment.role, actor=actor)
     return None
+
+
+def _placed(assignment: Assignment) -> dict[str, str]:
+    return {"staff": assignment.staff.display_name, "reason": assignment.reason}
 
 
 def _flag_open_role(webinar: Webinar, role: str, *, actor: User | None) -> None:
@@ -163,10 +172,14 @@ def fill_open_roles(webinar_id: int, *, actor: User | None = None) -> int:
             return 0
         filled = 0
         for role in team_selectors.open_roles(webinar):
-            placed = staffing.assign_role(
-                webinar, role, actor=actor, exclude=team_selectors.decliners(webinar)
-            )
+            placed = staffing.assign_role(webinar, role, exclude=team_selectors.decliners(webinar))
             if placed is not None:
+                audit.record(
+                    "staffing.role_filled",
+                    webinar,
+                    actor=actor,
+                    data={"role": role} | _placed(placed),
+                )
                 filled += 1
         if filled:
             enqueue_on_commit("events.tasks.send_staff_invitations_task", webinar_id=webinar_id)

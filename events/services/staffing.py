@@ -279,41 +279,33 @@ def record_roster_change(
     audit.record(f"staff_member.{action}", member, actor=actor, data={"changed": list(changes)})
 
 
-def assign_role(
-    webinar: Webinar, role: str, *, actor: User | None = None, exclude: Sequence[int] = ()
-) -> Assignment | None:
+def assign_role(webinar: Webinar, role: str, *, exclude: Sequence[int] = ()) -> Assignment | None:
     """Fill one open `role` on `webinar` with the most preferred free person (the same
-    rules and preference order as `assign_team`), leaving out the members in `exclude`
-    (who declined it); None when nobody is free. The new assignment is CONFIRMED when the
-    booking is, else TENTATIVE. Runs in its own savepoint, the caller's transaction."""
+    rules, preference order and placing as `assign_team`), leaving out the members in
+    `exclude` (who declined it); None when nobody is free. The new assignment is
+    CONFIRMED when the booking is, else TENTATIVE. In the caller's transaction; the
+    caller's audit row records who was placed (the assignment's `reason` says why)."""
     window = event_window(webinar.start_at, webinar.duration_minutes)
-    with transaction.atomic():
-        free = [
-            c
-            for c in load_candidates([role], (window.start, window.blocked_end))
-            if c.free_for(window) and c.id not in set(exclude)
-        ]
-        languages = organiser_languages(webinar.organisation.country)
-        standings = _standings(free, organisation_id=webinar.organisation_id, languages=languages)
-        while True:
-            chosen = _choose([role], free, standings, languages)
-            if chosen is None:
-                return None
-            try:
-                (assignment,) = _place(webinar, window, chosen)
-            except IntegrityError:
-                taken = overlapping_members([c.id for _r, c, _s in chosen], window)
-                if not taken:
-                    raise
-                free = [c for c in free if c.id not in taken]
-                continue
-            if webinar.status in (Webinar.Status.CONFIRMED, Webinar.Status.LIVE):
-                Assignment.objects.filter(pk=assignment.pk).update(status=A.CONFIRMED)
-                assignment.status = A.CONFIRMED
-            audit.record(
-                "staffing.role_filled",
-                webinar,
-                actor=actor,
-                data={"role": role, "staff": chosen[0][1].name, "reason": assignment.reason},
-            )
-            return assignment
+    left_out = set(exclude)
+    candidates = load_candidates(
+        [role],
+        (window.start, window.blocked_end),
+        hours_since=timezone.now() - timedelta(days=FAIRNESS_DAYS),
+        organisation_id=webinar.organisation_id,
+    )
+    free = [c for c in candidates if c.free_for(window) and c.id not in left_out]
+    languages = organiser_languages(webinar.organisation.country)
+    standings = _standings(free, languages)
+    while True:
+        chosen = _choose([role], free, standings, languages)
+        if chosen is None:
+            return None
+        placed = _place(webinar, window, chosen)
+        if isinstance(placed, set):
+            free = [c for c in free if c.id not in placed]
+            continue
+        assignment = Assignment.objects.select_related("staff").get(pk=placed[0])
+        if webinar.status in (Webinar.Status.CONFIRMED, Webinar.Status.LIVE):
+            assignment.status = A.CONFIRMED
+            assignment.save(update_fields=["status", "updated_at"])
+        return assignment

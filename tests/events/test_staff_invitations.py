@@ -161,10 +161,11 @@ def test_declining_hands_the_role_to_the_next_free_person(
     assert first.status == "declined"
     replacement = webinar.assignments.get(status="confirmed")
     assert {replacement.staff, first.staff} == set(two_producers)
-    assert AuditEntry.objects.filter(
-        webinar=webinar, action="staffing.assignment_declined"
-    ).exists()
-    assert AuditEntry.objects.filter(webinar=webinar, action="staffing.role_filled").exists()
+    # One audit row: the decline and who took the role over, and why.
+    entry = AuditEntry.objects.get(webinar=webinar, action="staffing.assignment_declined")
+    assert entry.data["staff"] == first.staff.display_name
+    assert entry.data["replacement"]["staff"] == replacement.staff.display_name
+    assert entry.data["replacement"]["reason"].startswith("Chosen as producer")
     # The newcomer is invited in turn; the booking is not flagged.
     assert mail.outbox[-1].to == [replacement.staff.user.email]
     assert str(_ics(mail.outbox[-1]).walk("VEVENT")[0]["uid"]).startswith(str(replacement.code))
@@ -202,6 +203,8 @@ def test_a_decline_nobody_can_cover_flags_the_booking_and_the_retry_fills_it(
         busy.time_off.get().delete()
     filled = webinar.assignments.get(status="confirmed")
     assert filled.staff == busy
+    entry = AuditEntry.objects.get(webinar=webinar, action="staffing.role_filled")
+    assert entry.data["staff"] == busy.display_name
     webinar.refresh_from_db()
     assert not webinar.needs_attention
     assert mail.outbox[-1].to == [busy.user.email]
