@@ -127,11 +127,10 @@ def rehearsal_slots(
         first += timedelta(minutes=30 - first.minute % 30)
     if first >= event_prep:
         return []
-    (lead,) = [
-        c
-        for c in load_candidates(list(StaffRole.values), (first, event_prep + timedelta(hours=2)))
-        if c.id == lead_id
-    ] or [None]
+    span = (first, event_prep + timedelta(hours=2))
+    lead = next(
+        (c for c in load_candidates([StaffRole.TECHNICAL_LEAD], span) if c.id == lead_id), None
+    )
     if lead is None:
         return []
     slots: list[datetime] = []
