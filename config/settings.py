@@ -159,13 +159,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.monitor_clusters_task",
         "schedule": timedelta(seconds=30),
     },
-    "fill-open-staff-roles": {
-        "task": "events.tasks.fill_open_roles_task",
-        "schedule": timedelta(minutes=env.int("STAFF_RETRY_MINUTES", default=15)),
-    },
     "teardown-due-clusters": {
         "task": "events.tasks.teardown_due_clusters_task",
         "schedule": timedelta(minutes=1),
+    },
+    "fill-open-staff-roles": {
+        "task": "events.tasks.fill_open_roles_task",
+        "schedule": timedelta(minutes=env.int("STAFF_RETRY_MINUTES", default=15)),
     },
     "monthly-accounting-export": {
         "task": "billing.tasks.monthly_export_task",
