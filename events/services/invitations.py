@@ -130,6 +130,8 @@ def decline_assignment(assignment: Assignment, *, actor: User | None = None) -> 
             "replacement": _placed(replacement) if replacement else None,
         },
     )
+    # The decliner is free again for other webinars that miss someone.
+    enqueue_on_commit("events.tasks.fill_open_roles_task")
     if replacement is not None:
         enqueue_on_commit("events.tasks.send_staff_invitations_task", webinar_id=webinar.pk)
         return replacement

@@ -243,3 +243,27 @@ def test_cancelling_the_booking_releases_the_team_and_tells_it(
     assert str(event["status"]) == "CANCELLED"
     # Told once: a redelivered task sends nothing more.
     assert invitations.notify_team_cancelled(webinar.pk) == 0
+
+
+def test_a_decline_frees_the_person_for_another_webinar_missing_someone(
+    client, organiser, package_10k, django_capture_on_commit_callbacks
+):
+    ada = add_member("Ada Producer", ["producer"])
+    first = _confirmed(organiser, package_10k, django_capture_on_commit_callbacks)
+    assert first.assignments.get().staff == ada
+    # A second webinar at the same hour whose only producer declined: nobody free then.
+    ben = add_member("Ben Producer", ["producer"])
+    second = _confirmed(organiser, package_10k, django_capture_on_commit_callbacks, title="Two")
+    assert second.assignments.get().staff == ben
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.decline_assignment(second.assignments.get())
+    second.refresh_from_db()
+    assert second.needs_attention
+    # Ada declines the first: Ben (free since his decline) takes it over, and the retry
+    # queued by her decline gives her the second webinar, which is no longer flagged.
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.decline_assignment(first.assignments.get(staff=ada))
+    assert first.assignments.get(status="confirmed").staff == ben
+    assert second.assignments.get(status="confirmed").staff == ada
+    second.refresh_from_db()
+    assert not second.needs_attention
