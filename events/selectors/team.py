@@ -2,6 +2,7 @@
 organiser's team panel, the rehearsal times offered with the technical lead, and a staff
 member's calendar feed (found by its secret token)."""
 
+import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -63,6 +64,10 @@ def webinars_with_open_roles(*, limit: int = 200) -> list[int]:
 
 
 def assignment_by_code(code: str) -> Assignment | None:
+    try:
+        uuid.UUID(code)
+    except ValueError:
+        return None  # not a code at all: a lookup would raise instead of finding nothing
     return (
         Assignment.objects.select_related("webinar", "staff", "staff__user")
         .filter(code=code)
