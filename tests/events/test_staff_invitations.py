@@ -130,6 +130,7 @@ def test_forged_altered_and_expired_links_change_nothing(
         tokens.join_token("W-X", 1, "us-east"),  # a join link's token
         expired_signer.sign_object(str(assignment.code)),
         "not-a-token",
+        tokens.invitation_token("not-a-code"),  # well signed, but names no assignment
     ]
     for token in bad_tokens:
         url = reverse("events:invitation", args=[token])
