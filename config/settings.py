@@ -165,6 +165,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.teardown_due_clusters_task",
         "schedule": timedelta(minutes=1),
     },
+    "fill-open-staff-roles": {
+        "task": "events.tasks.fill_open_roles_task",
+        "schedule": timedelta(minutes=env.int("STAFF_RETRY_MINUTES", default=15)),
+    },
     "monthly-accounting-export": {
         "task": "billing.tasks.monthly_export_task",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
@@ -424,6 +428,8 @@ VAT_RATES = env.json(
 INVOICE_PAYMENT_TERMS_DAYS = env.int("INVOICE_PAYMENT_TERMS_DAYS", default=0)
 FINANCE_EMAIL = env("FINANCE_EMAIL", default="finance@megawebinar.example")
 EVENT_SERVICES_EMAIL = env("EVENT_SERVICES_EMAIL", default="events@megawebinar.example")
+# How long the accept/decline links in staff invitation emails stay valid.
+STAFF_INVITATION_LINK_DAYS = env.int("STAFF_INVITATION_LINK_DAYS", default=120)
 # Accounting export accounts (chart of accounts of our bookkeeping; SKR03-like defaults).
 ACCOUNTING = env.json(
     "ACCOUNTING",

@@ -5,7 +5,15 @@ redeliver a task whose worker died."""
 
 from celery import shared_task
 
-from events.services import clusters, lifecycle, monitoring, provisioning, teardown
+from events.services import (
+    clusters,
+    invitations,
+    lifecycle,
+    monitoring,
+    provisioning,
+    rehearsals,
+    teardown,
+)
 from webinars.jobs import AdapterTask
 
 
@@ -59,3 +67,23 @@ def teardown_due_clusters_task() -> int:
 def issue_region_nodes_task(cluster_id: int, region: str, token: str) -> int:
     """Routed to the queue `relays.<region>` (events/routing.py)."""
     return provisioning.issue_region_nodes(cluster_id, region, token=token)
+
+
+@shared_task(base=AdapterTask)
+def send_staff_invitations_task(webinar_id: int) -> int:
+    return invitations.send_invitations(webinar_id)
+
+
+@shared_task(base=AdapterTask)
+def notify_team_cancelled_task(webinar_id: int) -> int:
+    return invitations.notify_team_cancelled(webinar_id)
+
+
+@shared_task(base=AdapterTask)
+def fill_open_roles_task() -> int:
+    return invitations.fill_all_open_roles()
+
+
+@shared_task(base=AdapterTask)
+def send_rehearsal_invitations_task(assignment_id: int) -> int:
+    return rehearsals.send_rehearsal_invitations(assignment_id)

@@ -53,3 +53,24 @@ def hash_tag(webinar_code: str) -> str:
 def revoked_key(webinar_code: str) -> str:
     """Set of registrant ids whose links no longer admit (registrant deleted)."""
     return f"{hash_tag(webinar_code)}:revoked"
+
+
+# Invitation links of Event Services staff: the assignment's opaque code, signed and
+# timestamped under their own salt, so a link from another signer never validates and an
+# old one expires (settings.STAFF_INVITATION_LINK_DAYS).
+INVITATION_SALT = "events.staff-invitation"
+
+
+def invitation_token(assignment_code: str) -> str:
+    return signing.dumps(assignment_code, salt=INVITATION_SALT, compress=False)
+
+
+def read_invitation_token(token: str, *, max_age_days: int) -> str | None:
+    """The assignment code of a well-formed, correctly signed, unexpired token; else None."""
+    if not isinstance(token, str) or len(token) > 300:
+        return None
+    try:
+        value = signing.loads(token, salt=INVITATION_SALT, max_age=max_age_days * 86400)
+    except signing.BadSignature:  # SignatureExpired is a BadSignature
+        return None
+    return value if isinstance(value, str) else None

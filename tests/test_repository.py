@@ -99,17 +99,31 @@ def test_the_readme_names_the_connected_signal_receivers():
     }
     named = {name: [f"{r.__module__}.{r.__name__}" for r in rs] for name, rs in connected.items()}
     assert named == {
-        "booking_confirmed": ["events.receivers.on_booking_confirmed"],
-        "booking_cancelled": ["events.receivers.on_booking_ended_early"],
+        "booking_confirmed": [
+            "events.receivers.on_booking_confirmed",
+            "events.receivers.invite_team",
+        ],
+        "booking_cancelled": [
+            "events.receivers.on_booking_ended_early",
+            "events.receivers.tell_team_cancelled",
+        ],
         "booking_completed": [],
         "booking_expired": [
             "billing.receivers.on_booking_expired",
             "events.receivers.on_booking_ended_early",
+            "events.receivers.retry_open_roles",
         ],
     }
     for name in named:
         assert f"`{name}`" in README
-    for receiver in ("on_booking_expired", "on_booking_confirmed", "on_booking_ended_early"):
+    for receiver in (
+        "on_booking_expired",
+        "on_booking_confirmed",
+        "on_booking_ended_early",
+        "invite_team",
+        "tell_team_cancelled",
+        "retry_open_roles",
+    ):
         assert f"`{receiver}`" in README
 
 

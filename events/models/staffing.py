@@ -6,6 +6,7 @@ of one person whose `blocked` ranges overlap (an exclusion constraint), whatever
 writes them. Only `events.services.staffing` writes assignments.
 """
 
+import secrets
 import uuid
 from datetime import timedelta
 from functools import cache
@@ -57,6 +58,10 @@ validate_language = RegexValidator(
 )
 
 
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class StaffMember(models.Model):
     """A person of Event Services who can be put on webinars: which roles they fill, which
     languages they work in, and the time zone their shifts are written in."""
@@ -87,6 +92,11 @@ class StaffMember(models.Model):
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The secret of the member's calendar feed URL (/events/staff/calendar/<token>.ics):
+    # random, unguessable, and replaced (which revokes the old URL) by saving a new one.
+    calendar_token = models.CharField(
+        max_length=64, unique=True, default=new_calendar_token, editable=False
+    )
 
     class Meta:
         ordering = ["display_name"]
@@ -166,6 +176,12 @@ class Assignment(models.Model):
 
     ACTIVE_STATUSES = (Status.TENTATIVE, Status.CONFIRMED)
 
+    class Kind(models.TextChoices):
+        # A rehearsal (30-minute tech check with the organiser) is an assignment too, so
+        # the same exclusion constraint keeps it off the lead's other work.
+        EVENT = "event", _("Event")
+        REHEARSAL = "rehearsal", _("Rehearsal")
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     webinar = models.ForeignKey(Webinar, on_delete=models.CASCADE, related_name="assignments")
     staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="assignments")
@@ -176,6 +192,13 @@ class Assignment(models.Model):
     reason = models.TextField(blank=True, help_text=_("Why the assigner chose this person."))
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Invitations (events.services.invitations): when the email went out and when the
+    # person accepted; pending = invited and not yet accepted.
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.EVENT, db_default=Kind.EVENT
+    )
+    invited_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["webinar", "role", "id"]

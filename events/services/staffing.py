@@ -287,3 +287,35 @@ def record_roster_change(
     """One audit row for an edit of a member's roster entry (details, shifts, time off),
     written by the admin after it saved the forms."""
     audit.record(f"staff_member.{action}", member, actor=actor, data={"changed": list(changes)})
+
+
+def assign_role(webinar: Webinar, role: str, *, exclude: Sequence[int] = ()) -> Assignment | None:
+    """Fill one open `role` on `webinar` with the most preferred free person (the same
+    rules, preference order and placing as `assign_team`), leaving out the members in
+    `exclude` (who declined it); None when nobody is free. The new assignment is
+    CONFIRMED when the booking is, else TENTATIVE. In the caller's transaction; the
+    caller's audit row records who was placed (the assignment's `reason` says why)."""
+    window = event_window(webinar.start_at, webinar.duration_minutes)
+    left_out = set(exclude)
+    candidates = load_candidates(
+        [role],
+        (window.start, window.blocked_end),
+        hours_since=timezone.now() - timedelta(days=FAIRNESS_DAYS),
+        organisation_id=webinar.organisation_id,
+    )
+    free = [c for c in candidates if c.free_for(window) and c.id not in left_out]
+    languages = organiser_languages(webinar.organisation.country)
+    standings = _standings(free, languages)
+    while True:
+        chosen = _choose([role], free, standings, languages)
+        if chosen is None:
+            return None
+        placed = _place(webinar, window, chosen)
+        if isinstance(placed, set):
+            free = [c for c in free if c.id not in placed]
+            continue
+        assignment = Assignment.objects.select_related("staff").get(pk=placed[0])
+        if webinar.status in (Webinar.Status.CONFIRMED, Webinar.Status.LIVE):
+            assignment.status = A.CONFIRMED
+            assignment.save(update_fields=["status", "updated_at"])
+        return assignment
