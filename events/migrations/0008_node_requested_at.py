@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0003_registrants'),
+        ('events', '0007_staff_invitations'),
     ]
 
     operations = [
