@@ -8,10 +8,12 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         from events import receivers, tasks  # noqa: F401 - tasks: registered in every process (webinars.jobs)
         from events.selectors.relays import cluster_cost
+        from events.views.attendance import attendance_panel
         from events.views.relays import cluster_panel
         from webinars import delivery_costs, panels, signals
 
         panels.register(cluster_panel)
+        panels.register(attendance_panel)
         delivery_costs.register(cluster_cost)
         signals.booking_confirmed.connect(
             receivers.on_booking_confirmed, dispatch_uid="events-confirmed"
@@ -21,4 +23,7 @@ class EventsConfig(AppConfig):
         )
         signals.booking_expired.connect(
             receivers.on_booking_ended_early, dispatch_uid="events-expired"
+        )
+        signals.booking_completed.connect(
+            receivers.on_booking_completed, dispatch_uid="events-completed"
         )

@@ -5,7 +5,14 @@ redeliver a task whose worker died."""
 
 from celery import shared_task
 
-from events.services import clusters, lifecycle, monitoring, provisioning, teardown
+from events.services import (
+    attendance,
+    clusters,
+    lifecycle,
+    monitoring,
+    provisioning,
+    teardown,
+)
 from webinars.jobs import AdapterTask
 
 
@@ -53,3 +60,18 @@ def monitor_clusters_task() -> int:
 @shared_task(base=AdapterTask)
 def teardown_due_clusters_task() -> int:
     return len(teardown.teardown_due_clusters())
+
+
+@shared_task(base=AdapterTask)
+def publish_admission_task(webinar_id: int) -> int | None:
+    return attendance.publish_admission(webinar_id)
+
+
+@shared_task(base=AdapterTask)
+def publish_due_admissions_task() -> int:
+    return sum(attendance.publish_due_admissions().values())
+
+
+@shared_task(base=AdapterTask)
+def record_attendance_task(webinar_id: int) -> int:
+    return attendance.record_attendance(webinar_id).attended

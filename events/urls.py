@@ -1,8 +1,27 @@
 from django.urls import path
 
-from events.views import relays
+from events.views import attendance, join, relays
 
 app_name = "events"
 urlpatterns = [
     path("events/webinars/<str:code>/relay-panel/", relays.cluster_panel_view, name="panel"),
+    path(
+        "events/webinars/<str:code>/attendance-panel/",
+        attendance.attendance_panel_view,
+        name="attendance_panel",
+    ),
+    path(
+        "events/webinars/<str:code>/attendance/",
+        attendance.attendance_page,
+        name="attendance",
+    ),
+    path(
+        "events/webinars/<str:code>/attendance.csv",
+        attendance.attendance_csv,
+        name="attendance_csv",
+    ),
+    # The join path (no SQL, no session): see events/views/join.py.
+    path("j/<str:token>/", join.join_page, name="join"),
+    path("j/<str:token>/seat", join.join_seat, name="join_seat"),
+    path("j/<str:token>/heartbeat", join.join_heartbeat, name="join_heartbeat"),
 ]

@@ -1,10 +1,12 @@
 """Event Services' models, one module per capability; re-exported so callers import
 `events.models.X` whatever the module."""
 
+from events.models.attendance import AttendanceSummary
 from events.models.attendees import Registrant
 from events.models.relays import ClusterIncident, JanusProcess, PortLease, RelayCluster, RelayNode
 
 __all__ = [
+    "AttendanceSummary",
     "ClusterIncident",
     "JanusProcess",
     "PortLease",

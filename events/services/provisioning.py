@@ -53,6 +53,7 @@ from events.services.clusters import (
     worker_name,
 )
 from webinars import audit
+from webinars.jobs import enqueue_on_commit
 from webinars.models import Webinar
 
 log = logging.getLogger(__name__)
@@ -352,4 +353,6 @@ def provision_step(cluster: RelayCluster, provider: RelayProvider, *, token: uui
         transaction.on_commit(
             lambda: notify.cluster_ready(webinar, nodes=len(rows), ready_at_utc=ready_at)
         )
+        # The edges serve now: publish them for the join path (beat refreshes them later).
+        enqueue_on_commit("events.tasks.publish_admission_task", webinar_id=webinar.pk)
     return True
