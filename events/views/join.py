@@ -66,9 +66,9 @@ def _page(request: HttpRequest, status: int, **context: Any) -> HttpResponse:
     return HttpResponse(render_to_string("events/join.html", context), status=status)
 
 
-def _json(status: int, **body: Any) -> JsonResponse:
-    response = JsonResponse(body, status=status)
-    if status == 429:
+def _json(http_status: int, /, **body: Any) -> JsonResponse:
+    response = JsonResponse(body, status=http_status)
+    if http_status == 429:
         response["Retry-After"] = str(max(1, round(body.get("retry_after_s", 1))))
     return response
 
