@@ -63,13 +63,13 @@ def routes(edges_by_region: dict[str, int]) -> dict[str, list[str]]:
 
 
 def serving_edges(webinar: Webinar) -> list[tuple[str, str, str]]:
-    """(edge id, region, endpoint) of the cluster's edges that serve now."""
+    """(edge id, region, endpoint) of the cluster's edges that serve now. The endpoint is
+    the provider's address of the node (empty in the cloud simulation, which has none)."""
     cluster = RelayCluster.objects.filter(webinar=webinar).first()
     if cluster is None or cluster.is_final:
         return []
     return list(
         RelayNode.objects.filter(cluster=cluster, role=Role.EDGE, state=RelayNode.State.SERVING)
-        .exclude(endpoint="")
         .order_by("region", "index", "generation")
         .values_list("request_key", "region", "endpoint")
     )
