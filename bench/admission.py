@@ -165,13 +165,13 @@ def prefill(code: str) -> float:
 
     client = admission.admission_redis()
     join = admission.script("admission_join")
-    keys = admission.webinar_keys(code)
+    keys = admission.script_keys(code)
     t0 = time.perf_counter()
     now_ms = int(time.time() * 1000)
     for start in range(1, PREFILL + 1, 2000):
         pipe = client.pipeline(transaction=False)
         for rid in range(start, min(start + 2000, PREFILL + 1)):
-            args = [rid, session_of(rid), now_ms, region_of(rid), region_of(rid), 100]
+            args = [rid, session_of(rid), now_ms, region_of(rid), region_of(rid), 100, "-", 0, 1]
             join(keys=keys, args=args, client=pipe)
         pipe.execute()
     return time.perf_counter() - t0

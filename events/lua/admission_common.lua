@@ -1,10 +1,14 @@
 -- Shared by every admission script (prepended by events/services/admission.py).
--- KEYS are one webinar's keys, all under its hash tag {W-XXXX} (see admission.py KEY_NAMES);
--- the per-region edge sets are derived from KEYS[1] and carry the same tag, so on Redis
--- Cluster every key a script touches lives in the slot of the keys it declares.
-local K_CFG, K_SEAT, K_EDGE, K_SEEN, K_LOAD, K_RLOAD, K_ER, K_EP = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local K_STATS, K_SERIES, K_ATT, K_ATTREG, K_WATCH, K_REVOKED, K_REGIONS = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
+-- KEYS are the webinar's config and revocation set; every other key (admission.py
+-- KEY_NAMES) is derived from the config's name and carries the same hash tag {W-XXXX}, so
+-- on Redis Cluster every key a script touches lives in the slot of the keys it declares.
+-- (Passing two names instead of fifteen also halves the client's work per join.)
+local K_CFG, K_REVOKED = KEYS[1], KEYS[2]
 local PREFIX = string.sub(K_CFG, 1, -4) -- "{W-XXXX}:adm:" ("cfg" is 3 characters)
+local K_SEAT, K_EDGE, K_SEEN, K_LOAD = PREFIX .. 'seat', PREFIX .. 'edge', PREFIX .. 'seen', PREFIX .. 'load'
+local K_RLOAD, K_ER, K_EP, K_STATS = PREFIX .. 'rload', PREFIX .. 'er', PREFIX .. 'ep', PREFIX .. 'stats'
+local K_SERIES, K_ATT, K_ATTREG = PREFIX .. 'series', PREFIX .. 'att', PREFIX .. 'attreg'
+local K_WATCH, K_REGIONS = PREFIX .. 'watch', PREFIX .. 'regions'
 
 -- Serving edges of one region, scored by their viewers: ZRANGE 0 0 is the least loaded.
 local function cand(region)
@@ -70,4 +74,20 @@ local function credit(rid, now, ttl, report_region)
   if last and now > last then
     redis.call('HINCRBY', K_WATCH, report_region, math.min(now - last, ttl))
   end
+end
+
+-- The per-address rate limit, inside the join's one round trip: the token bucket of
+-- events/ratelimit.py (its script, run as the function `take_token`, prepended by
+-- admission.py), one bucket per address and webinar under the webinar's tag.
+-- Answers 0 when a token was taken, else microseconds until one will be there.
+local function limit_address(address, rate, burst)
+  if rate <= 0 then
+    return 0
+  end
+  local ttl = math.ceil(burst / rate * 1000) + 60000
+  local answer = take_token({PREFIX .. 'ip:' .. address}, {rate, burst, 1, ttl})
+  if answer[1] == 1 then
+    return 0
+  end
+  return math.max(answer[2], 1)
 end

@@ -1,7 +1,12 @@
 -- One join: ARGV registrant id, session id, now (ms), routing region, report region,
--- sweep limit. Answers {status, edge, endpoint, seats taken}.
+-- sweep limit, client address, its rate (tokens/s, 0 = no limit) and burst.
+-- Answers {status, edge, endpoint, seats taken} ({'busy', '', '', microseconds to wait}).
 local rid, session, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local route_region, report_region = ARGV[4], ARGV[5]
+local wait = limit_address(ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]))
+if wait > 0 then
+  return {'busy', '', '', wait}
+end
 local cfg = redis.call('HMGET', K_CFG, 'capacity', 'opens_ms', 'ends_ms', 'ttl_ms', 'edge_max', 'routes')
 if not cfg[1] then
   return {'closed', '', '', 0}

@@ -18,6 +18,7 @@ end
 -- Edges no longer serving leave the candidates; their viewers move on their next join.
 local keys = {K_CFG, K_SEAT, K_EDGE, K_SEEN, K_LOAD, K_RLOAD, K_ER, K_EP, K_STATS, K_SERIES,
   K_ATT, K_ATTREG, K_WATCH, K_REVOKED, K_REGIONS}
+-- (per-address rate buckets expire by themselves)
 for _, region in ipairs(redis.call('SMEMBERS', K_REGIONS)) do
   for _, edge in ipairs(redis.call('ZRANGE', cand(region), 0, -1)) do
     if not serving[region .. '|' .. edge] then

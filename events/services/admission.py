@@ -30,11 +30,13 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from events.ratelimit import _TAKE as TOKEN_BUCKET_LUA  # the one token-bucket script
 from events.tokens import JoinClaim, hash_tag, revoked_key
 
 LUA = Path(__file__).resolve().parent.parent / "lua"
 
-# The keys of one webinar, in the order the scripts' KEYS use (admission_common.lua).
+# The keys of one webinar (admission_common.lua derives them all from the first; the
+# scripts are given the config and the revocation set, see `script_keys`).
 KEY_NAMES = (
     "cfg",  # hash: capacity, opens_ms, ends_ms, ttl_ms, edge_max, routes, title, time_zone
     "seat",  # hash: registrant id -> session holding the seat
@@ -56,7 +58,7 @@ KEY_NAMES = (
 # What the scripts answer.
 ADMITTED, REJOINED, TAKEN_OVER = "admitted", "rejoined", "taken_over"
 SEATED = (ADMITTED, REJOINED, TAKEN_OVER)
-FULL, PREPARING = "full", "preparing"
+FULL, PREPARING, BUSY = "full", "preparing", "busy"
 EARLY, ENDED, CLOSED, REVOKED, RELEASED, OK = (
     "early",
     "ended",
@@ -76,6 +78,11 @@ def key(code: str, name: str) -> str:
     return webinar_keys(code)[KEY_NAMES.index(name)]
 
 
+def script_keys(code: str) -> list[str]:
+    """The KEYS every admission script is called with: the config, the revocation set."""
+    return [key(code, "cfg"), revoked_key(code)]
+
+
 @functools.cache
 def admission_redis() -> redis.Redis:
     """The Redis (or Redis Cluster, ATTENDEE_REDIS_CLUSTER) holding admission state: one
@@ -88,7 +95,11 @@ def admission_redis() -> redis.Redis:
 
 @functools.cache
 def _source(name: str) -> str:
-    return (LUA / "admission_common.lua").read_text() + (LUA / f"{name}.lua").read_text()
+    """events/ratelimit.py's token bucket as the function `take_token` (its KEYS and ARGV
+    are the function's parameters), the shared helpers, then the script itself."""
+    bucket = f"local function take_token(KEYS, ARGV)\n{TOKEN_BUCKET_LUA}\nend\n"
+    common = (LUA / "admission_common.lua").read_text()
+    return bucket + common + (LUA / f"{name}.lua").read_text()
 
 
 _scripts: dict[tuple[int, str], Any] = {}
@@ -115,6 +126,11 @@ class SeatAnswer:
     def seated(self) -> bool:
         return self.status in SEATED or self.status == OK
 
+    @property
+    def retry_after_s(self) -> float:
+        """For BUSY: seconds until the address may try again (the script's microseconds)."""
+        return self.seats_taken / 1_000_000 if self.status == BUSY else 0.0
+
 
 def _now_ms(now: float | None) -> int:
     return int((time.time() if now is None else now) * 1000)
@@ -129,19 +145,29 @@ def new_session() -> str:
     return secrets.token_urlsafe(12)
 
 
+def _limit(address: str) -> list[Any]:
+    """ARGV of the per-address rate limit: the address (none given: no limit), tokens per
+    second and burst (ATTENDEE_RATE_PER_IP, ATTENDEE_BURST_PER_IP; rate 0 = no limit)."""
+    if not address:
+        return ["-", 0, 1]
+    return [address, settings.ATTENDEE_RATE_PER_IP, settings.ATTENDEE_BURST_PER_IP]
+
+
 def take_seat(
     claim: JoinClaim,
     *,
     session: str | None = None,
     route_region: str = "",
+    address: str = "",
     now: float | None = None,
 ) -> SeatAnswer:
     """Admit `claim`'s registrant (or keep / take over their seat). `session` is the one
     the player got before (None: a new one); `route_region` overrides the registration
-    region for routing (the CDN's geo header). `now` is seconds since the epoch."""
+    region for routing (the CDN's geo header); `address` is the client's, for the rate
+    limit (BUSY when over it). `now` is seconds since the epoch."""
     session = session or new_session()
     raw = script("admission_join")(
-        keys=webinar_keys(claim.webinar_code),
+        keys=script_keys(claim.webinar_code),
         args=[
             claim.registrant_id,
             session,
@@ -149,16 +175,25 @@ def take_seat(
             route_region or claim.region or "*",
             claim.region or "unknown",
             settings.ATTENDEE_SWEEP_PER_JOIN,
+            *_limit(address),
         ],
     )
     return _answer(raw, session)
 
 
-def refresh_seat(claim: JoinClaim, *, session: str, now: float | None = None) -> SeatAnswer:
+def refresh_seat(
+    claim: JoinClaim, *, session: str, address: str = "", now: float | None = None
+) -> SeatAnswer:
     """A heartbeat of the player holding `session`."""
     raw = script("admission_heartbeat")(
-        keys=webinar_keys(claim.webinar_code),
-        args=[claim.registrant_id, session, _now_ms(now), claim.region or "unknown"],
+        keys=script_keys(claim.webinar_code),
+        args=[
+            claim.registrant_id,
+            session,
+            _now_ms(now),
+            claim.region or "unknown",
+            *_limit(address),
+        ],
     )
     return _answer(raw, session)
 
@@ -167,7 +202,7 @@ def sweep_seats(code: str, *, now: float | None = None, batch: int = 1000) -> in
     """Release every seat of webinar `code` whose heartbeat is older than the seat TTL."""
     released = 0
     while True:
-        count = int(script("admission_sweep")(keys=webinar_keys(code), args=[_now_ms(now), batch]))
+        count = int(script("admission_sweep")(keys=script_keys(code), args=[_now_ms(now), batch]))
         released += count
         if count < batch:
             return released

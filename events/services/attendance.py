@@ -90,7 +90,7 @@ def publish_admission(webinar_id: int) -> int | None:
     opens = webinar.start_at - timedelta(minutes=settings.ATTENDEE_DOORS_OPEN_MINUTES)
     expire_at = webinar.end_at + timedelta(hours=settings.ATTENDEE_REDIS_RETENTION_HOURS)
     admission.script("admission_publish")(
-        keys=admission.webinar_keys(webinar.code),
+        keys=admission.script_keys(webinar.code),
         args=[
             webinar.capacity,
             _ms(opens),

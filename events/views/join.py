@@ -43,7 +43,8 @@ WAIT_CAP_S = 60
 
 
 def _rate_limited(request: HttpRequest) -> float:
-    """Seconds to wait when this client address is over its join-path budget, else 0."""
+    """The page's rate limit (the seat and heartbeat scripts apply the same bucket, per
+    address and webinar, inside their one round trip): seconds to wait, else 0."""
     if settings.ATTENDEE_RATE_PER_IP <= 0:
         return 0.0
     bucket = TokenBucket(
@@ -113,13 +114,14 @@ def join_page(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _session_from(request: HttpRequest, *, required: bool) -> str | JsonResponse | None:
+def _session_from(request: HttpRequest) -> str | JsonResponse | None:
+    """The session id in the JSON body; None when there is none; a 400 when malformed."""
     try:
         body = json.loads(request.body or b"{}")
     except (ValueError, UnicodeDecodeError):
         return _json(400, status="bad_request", detail=_("The body must be JSON."))
     session = body.get("session") if isinstance(body, dict) else None
-    if session is None and not required:
+    if session is None:
         return None
     if not isinstance(session, str) or not SESSION_RE.match(session):
         return _json(400, status="bad_request", detail=_("Missing or malformed session."))
@@ -154,19 +156,27 @@ def _seated(claim: JoinClaim, answer: admission.SeatAnswer) -> JsonResponse:
     )
 
 
+def _busy(answer: admission.SeatAnswer) -> JsonResponse:
+    return _json(429, status="busy", retry_after_s=answer.retry_after_s)
+
+
 @csrf_exempt
 @require_POST
 def join_seat(request: HttpRequest, token: str) -> JsonResponse:
-    wait = _rate_limited(request)
-    if wait:
-        return _json(429, status="busy", retry_after_s=wait)
     claim = read_join_token(token)
     if claim is None:
         return _json(404, status="invalid", detail=INVALID)
-    session = _session_from(request, required=False)
+    session = _session_from(request)
     if isinstance(session, JsonResponse):
         return session
-    answer = admission.take_seat(claim, session=session, route_region=_route_region(request))
+    answer = admission.take_seat(
+        claim,
+        session=session,
+        route_region=_route_region(request),
+        address=client_ip(request) or "unknown",
+    )
+    if answer.status == admission.BUSY:
+        return _busy(answer)
     refused = _refused(claim, answer.status)
     if refused is not None:
         return refused
@@ -183,17 +193,17 @@ def join_seat(request: HttpRequest, token: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def join_heartbeat(request: HttpRequest, token: str) -> JsonResponse:
-    wait = _rate_limited(request)
-    if wait:
-        return _json(429, status="busy", retry_after_s=wait)
     claim = read_join_token(token)
     if claim is None:
         return _json(404, status="invalid", detail=INVALID)
-    session = _session_from(request, required=True)
+    session = _session_from(request)
     if isinstance(session, JsonResponse):
         return session
-    assert session is not None
-    answer = admission.refresh_seat(claim, session=session)
+    if session is None:
+        return _json(400, status="bad_request", detail=_("Missing or malformed session."))
+    answer = admission.refresh_seat(claim, session=session, address=client_ip(request) or "unknown")
+    if answer.status == admission.BUSY:
+        return _busy(answer)
     refused = _refused(claim, answer.status)
     if refused is not None:
         return refused

@@ -25,7 +25,7 @@ def publish(
     regions = sorted({region for _e, region, _p in edges})
     routes = routes or {"*": regions}
     admission.script("admission_publish")(
-        keys=admission.webinar_keys(code),
+        keys=admission.script_keys(code),
         args=[
             capacity,
             int(opens * 1000),

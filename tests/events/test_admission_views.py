@@ -186,12 +186,19 @@ def test_too_many_requests_from_one_address_get_a_429(db, client, code, settings
     settings.ATTENDEE_BURST_PER_IP = 2
     open_now(code)
     token = join_token(code, 5, "us-east")
-    assert seat(client, token).status_code == 200
-    assert client.get(reverse("events:join", args=[token])).status_code == 200
+    first = seat(client, token)
+    assert first.status_code == 200
+    assert beat(client, token, first.json()["session"]).status_code == 200
     limited = seat(client, join_token(code, 6, "us-east"))
     assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
-    assert client.get(reverse("events:join", args=[token])).status_code == 429
-    assert seats(code) == 1
+    assert limited.json()["status"] == "busy"
+    assert beat(client, token, first.json()["session"]).status_code == 429
+    assert seats(code) == 1  # registrant 6 was not admitted
+    # The page has the same budget (its own bucket: it makes no seat call).
+    assert client.get(reverse("events:join", args=[token])).status_code == 200
+    assert client.get(reverse("events:join", args=[token])).status_code == 200
+    page = client.get(reverse("events:join", args=[token]))
+    assert page.status_code == 429 and "Too many requests" in page.content.decode()
 
 
 def test_the_geo_header_routes_the_viewer(db, client, code, settings):
