@@ -26,6 +26,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -74,7 +75,9 @@ def _json(http_status: int, /, **body: Any) -> JsonResponse:
     return response
 
 
-INVALID = _("This join link is not valid. Check that you copied the whole link from your email.")
+INVALID = gettext_lazy(
+    "This join link is not valid. Check that you copied the whole link from your email."
+)
 
 
 @require_GET
