@@ -101,7 +101,7 @@ def test_the_readme_names_the_connected_signal_receivers():
     assert named == {
         "booking_confirmed": ["events.receivers.on_booking_confirmed"],
         "booking_cancelled": ["events.receivers.on_booking_ended_early"],
-        "booking_completed": [],
+        "booking_completed": ["events.receivers.on_booking_completed"],
         "booking_expired": [
             "billing.receivers.on_booking_expired",
             "events.receivers.on_booking_ended_early",
@@ -109,7 +109,12 @@ def test_the_readme_names_the_connected_signal_receivers():
     }
     for name in named:
         assert f"`{name}`" in README
-    for receiver in ("on_booking_expired", "on_booking_confirmed", "on_booking_ended_early"):
+    for receiver in (
+        "on_booking_expired",
+        "on_booking_confirmed",
+        "on_booking_ended_early",
+        "on_booking_completed",
+    ):
         assert f"`{receiver}`" in README
 
 
