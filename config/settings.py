@@ -318,10 +318,11 @@ ATTENDEE_HEARTBEAT_S = env.int("ATTENDEE_HEARTBEAT_S", default=30)
 ATTENDEE_SEAT_TTL_S = env.int("ATTENDEE_SEAT_TTL_S", default=90)
 ATTENDEE_VIEWER_TOKEN_TTL_S = env.int("ATTENDEE_VIEWER_TOKEN_TTL_S", default=120)
 ATTENDEE_SWEEP_PER_JOIN = env.int("ATTENDEE_SWEEP_PER_JOIN", default=100)
-# Join-path requests (page, seat, heartbeat) per client address: tokens per second and burst.
-# Generous: many viewers share one address behind office NATs and mobile carriers.
-ATTENDEE_RATE_PER_IP = env.float("ATTENDEE_RATE_PER_IP", default=20.0)
-ATTENDEE_BURST_PER_IP = env.int("ATTENDEE_BURST_PER_IP", default=200)
+# Join pages and seat requests per client address (and webinar): tokens per second and
+# burst. Generous: many viewers share one address behind office NATs and mobile carriers.
+# Heartbeats are not counted (see events/lua/admission_heartbeat.lua).
+ATTENDEE_RATE_PER_IP = env.float("ATTENDEE_RATE_PER_IP", default=50.0)
+ATTENDEE_BURST_PER_IP = env.int("ATTENDEE_BURST_PER_IP", default=500)
 # How long a webinar's admission keys stay in Redis after its end (the summary is in SQL).
 ATTENDEE_REDIS_RETENTION_HOURS = env.int("ATTENDEE_REDIS_RETENTION_HOURS", default=48)
 

@@ -1,13 +1,9 @@
--- A player's heartbeat: ARGV registrant id, session id, now (ms), report region, client
--- address, its rate (tokens/s, 0 = no limit) and burst.
+-- A player's heartbeat: ARGV registrant id, session id, now (ms), report region.
 -- Answers {status, edge, endpoint, seats taken}: ok, taken_over (another device has the
--- seat), released (no heartbeat for the seat TTL: join again), revoked, ended, closed,
--- busy (the address is over its rate; the last field is microseconds to wait).
+-- seat), released (no heartbeat for the seat TTL: join again), revoked, ended, closed.
+-- No per-address limit: every viewer behind one office NAT sends one every 30 s, and a
+-- heartbeat that holds no seat changes nothing.
 local rid, session, now, report_region = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local wait = limit_address(ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7]))
-if wait > 0 then
-  return {'busy', '', '', wait}
-end
 local cfg = redis.call('HMGET', K_CFG, 'capacity', 'ends_ms', 'ttl_ms')
 if not cfg[1] then
   return {'closed', '', '', 0}

@@ -181,19 +181,12 @@ def take_seat(
     return _answer(raw, session)
 
 
-def refresh_seat(
-    claim: JoinClaim, *, session: str, address: str = "", now: float | None = None
-) -> SeatAnswer:
-    """A heartbeat of the player holding `session`."""
+def refresh_seat(claim: JoinClaim, *, session: str, now: float | None = None) -> SeatAnswer:
+    """A heartbeat of the player holding `session` (not rate-limited per address: see
+    admission_heartbeat.lua)."""
     raw = script("admission_heartbeat")(
         keys=script_keys(claim.webinar_code),
-        args=[
-            claim.registrant_id,
-            session,
-            _now_ms(now),
-            claim.region or "unknown",
-            *_limit(address),
-        ],
+        args=[claim.registrant_id, session, _now_ms(now), claim.region or "unknown"],
     )
     return _answer(raw, session)
 

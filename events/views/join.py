@@ -44,8 +44,8 @@ WAIT_CAP_S = 60
 
 
 def _rate_limited(request: HttpRequest) -> float:
-    """The page's rate limit (the seat and heartbeat scripts apply the same bucket, per
-    address and webinar, inside their one round trip): seconds to wait, else 0."""
+    """The page's rate limit (the seat script applies the same bucket, per
+    address and webinar, inside its one round trip): seconds to wait, else 0."""
     if settings.ATTENDEE_RATE_PER_IP <= 0:
         return 0.0
     bucket = TokenBucket(
@@ -204,9 +204,7 @@ def join_heartbeat(request: HttpRequest, token: str) -> JsonResponse:
         return session
     if session is None:
         return _json(400, status="bad_request", detail=_("Missing or malformed session."))
-    answer = admission.refresh_seat(claim, session=session, address=client_ip(request) or "unknown")
-    if answer.status == admission.BUSY:
-        return _busy(answer)
+    answer = admission.refresh_seat(claim, session=session)
     refused = _refused(claim, answer.status)
     if refused is not None:
         return refused

@@ -188,12 +188,13 @@ def test_too_many_requests_from_one_address_get_a_429(db, client, code, settings
     token = join_token(code, 5, "us-east")
     first = seat(client, token)
     assert first.status_code == 200
-    assert beat(client, token, first.json()["session"]).status_code == 200
+    assert seat(client, token, first.json()["session"]).status_code == 200  # a refresh
     limited = seat(client, join_token(code, 6, "us-east"))
     assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
     assert limited.json()["status"] == "busy"
-    assert beat(client, token, first.json()["session"]).status_code == 429
     assert seats(code) == 1  # registrant 6 was not admitted
+    # Heartbeats are not counted: viewers behind one NAT keep their seats.
+    assert beat(client, token, first.json()["session"]).status_code == 200
     # The page has the same budget (its own bucket: it makes no seat call).
     assert client.get(reverse("events:join", args=[token])).status_code == 200
     assert client.get(reverse("events:join", args=[token])).status_code == 200
