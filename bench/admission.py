@@ -53,6 +53,7 @@ GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "2"))
 GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
 REDIS_DB = int(os.environ.get("BENCH_ADMISSION_REDIS_DB", "10"))
 WATCHDOG_S = 170
+ROUNDS = 4  # floor and join path alternate in this many slices
 SPLIT = {
     "us-east": 2500,
     "us-west": 1250,
@@ -217,6 +218,13 @@ def drive(items: list[tuple[str, bytes]], parse: bool = False) -> Run:
     return asyncio.run(_drive(items, parse))
 
 
+def merge(total: Run, part: Run) -> None:
+    total.elapsed += part.elapsed
+    total.latencies += part.latencies
+    total.statuses.update(part.statuses)
+    total.answers.update(part.answers)
+
+
 def describe(label: str, run: Run) -> None:
     ms = [x * 1000 for x in run.latencies]
     log(
@@ -324,13 +332,19 @@ def main() -> None:
             (f"{web_url}/bench/floor/{tokens[(i % REGISTRANTS) + 1]}/seat", b"{}")
             for i in range(FLOOR_REQUESTS)
         ]
-        floor = drive(floor_items)
-        describe(f"floor (bare view, {floor_bytes}-byte JSON)", floor)
-
         items = workload(web_url, tokens)
-        before = cpu_by_part(children)
-        joins = drive(items, parse=True)
-        after = cpu_by_part(children)
+        # Floor and join path take turns in ROUNDS slices, so a change in the shared
+        # machine's load during the run moves both sides alike.
+        floor, joins = Run(), Run()
+        web_s = redis_s = 0.0
+        for r in range(ROUNDS):
+            merge(floor, drive(floor_items[r::ROUNDS]))
+            before = cpu_by_part(children)
+            merge(joins, drive(items[r::ROUNDS], parse=True))
+            after = cpu_by_part(children)
+            web_s += after["gunicorn"] - before["gunicorn"]
+            redis_s += after["valkey"] - before["valkey"]
+        describe(f"floor (bare view, {floor_bytes}-byte JSON)", floor)
         describe("join path (joins, re-joins, heartbeats)", joins)
         children.check_alive()
 
@@ -345,8 +359,8 @@ def main() -> None:
 
         joins_per_s = REQUESTS / joins.elapsed
         floor_per_s = FLOOR_REQUESTS / floor.elapsed
-        web_cpu = (after["gunicorn"] - before["gunicorn"]) / REQUESTS
-        redis_cpu = (after["valkey"] - before["valkey"]) / REQUESTS
+        web_cpu = web_s / REQUESTS
+        redis_cpu = redis_s / REQUESTS
         need = 1_000_000 / 600
         log(
             f"admission: {stats.get('admitted', 0):,} admitted in all, {seated:,} seated now, "
