@@ -18,6 +18,7 @@ for the run so the pre-filled seats, which send no heartbeats, stay held.
 
 Floor, same run, same gunicorn, same client: `/bench/floor/<token>/seat`, a bare Django view
 returning a JSON body of the same size as an admission's answer, with the same request body.
+Floor and join path take turns in four slices, so the shared machine's load moves both.
 
 RESULT joins_per_s=.. floor_per_s=.. ratio=.. p99_ms=.. admitted=.. max_concurrent=..
 cap=150000 exceeded=0   (target: ratio >= 0.6, exceeded = 0)

@@ -3,11 +3,12 @@
 The join and heartbeat paths read no database: the join token is signed (`events.tokens`),
 and everything else they need (capacity, doors, end, the serving edges of each region, the
 nearest regions) was published to Redis beforehand by `events.services.attendance`. Each
-call is one EVALSHA; the script checks the revocation set, keeps or takes over the
-registrant's seat, enforces the capacity cap, picks the least-loaded serving edge of the
-viewer's region (else the nearest region with room), counts per-edge load, peak and the
-per-minute concurrency series. Being one script, it is atomic: concurrent joins can never
-take more seats than the capacity.
+call is one EVALSHA, one round trip; the join script takes a token from the client
+address's rate bucket (events/ratelimit.py's script, run inside it), checks the doors and
+the revocation set, keeps or takes over the registrant's seat, enforces the capacity cap,
+picks the least-loaded serving edge of the viewer's region (else the nearest region with
+room), counts per-edge load, peak and the per-minute concurrency series. Being one script,
+it is atomic: concurrent joins can never take more seats than the capacity.
 
 A seat is held by one *session* (a random id the player keeps): the same session joining
 again keeps its seat; another session with the same link takes it over, and the old one is
@@ -15,7 +16,10 @@ told "taken_over" on its next heartbeat. Seats without a heartbeat for the seat 
 are released, by the join script itself (a bounded sweep per join) and by beat.
 
 All of a webinar's keys share its hash tag `{W-XXXX}` (`events.tokens.hash_tag`), so on a
-Redis Cluster they live on one shard and the scripts run unchanged there.
+Redis Cluster they live on one shard and the scripts run unchanged there. The scripts are
+given two of them (`script_keys`) and derive the others, all in the same slot: besides
+KEY_NAMES, `cand:<region>` (the region's serving edges scored by viewers) and
+`ip:<address>` (rate buckets).
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ def key(code: str, name: str) -> str:
 
 def script_keys(code: str) -> list[str]:
     """The KEYS every admission script is called with: the config, the revocation set."""
-    return [key(code, "cfg"), revoked_key(code)]
+    return [f"{hash_tag(code)}:adm:cfg", revoked_key(code)]
 
 
 @functools.cache
