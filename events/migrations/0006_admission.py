@@ -1,5 +1,32 @@
+"""Attendance summaries, and the Event Services group's right to see every webinar's
+attendance dashboard and report (events.views.attendance)."""
+
 import django.db.models.deletion
 from django.db import migrations, models
+
+
+def grant(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    # post_migrate creates permissions only after all migrations; make them now.
+    app_config = apps.get_app_config("events")
+    app_config.models_module = getattr(app_config, "models_module", None) or True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name="Event Services")
+    group.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="events", codename="view_attendancesummary"
+        )
+    )
+
+
+def revoke(apps, schema_editor):
+    Permission = apps.get_model("auth", "Permission")
+    Permission.objects.filter(
+        content_type__app_label="events", codename="view_attendancesummary"
+    ).delete()
 
 
 class Migration(migrations.Migration):
@@ -7,6 +34,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("events", "0003_registrants"),
         ("webinars", "0005_booking_keeps_cancellation_policy"),
+        ("webinars", "0003_event_services_group"),
     ]
 
     operations = [
@@ -25,4 +53,5 @@ class Migration(migrations.Migration):
             ],
             options={"verbose_name_plural": "attendance summaries"},
         ),
+        migrations.RunPython(grant, revoke),
     ]

@@ -165,3 +165,27 @@ def test_another_organisation_gets_404s_and_staff_see_everything(webinar, client
     client.logout()
     for name in names:
         assert client.get(reverse(name, args=[webinar.code])).status_code == 302, name
+
+
+def test_event_services_staff_reach_the_dashboard_from_the_cluster_admin(webinar, client, staff):
+    from django.contrib.auth.models import Group
+
+    from webinars.models import User
+
+    url = reverse("events:attendance", args=[webinar.code])
+    client.force_login(staff)
+    cluster_page = client.get(
+        reverse("admin:events_relaycluster_change", args=[webinar.relay_cluster.pk])
+    )
+    assert url in cluster_page.content.decode()
+    member = User.objects.create_user(
+        email="events@megawebinar.example", password="pw-events-1", is_staff=True
+    )
+    member.groups.add(Group.objects.get(name="Event Services"))  # granted by 0006
+    client.force_login(member)
+    assert client.get(url).status_code == 200
+    other_staff = User.objects.create_user(
+        email="other@megawebinar.example", password="pw-other-1", is_staff=True
+    )
+    client.force_login(other_staff)
+    assert client.get(url).status_code == 404  # staff, but not allowed to see attendance
