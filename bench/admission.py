@@ -337,9 +337,11 @@ def main() -> None:
         # Floor and join path take turns in ROUNDS slices, so a change in the shared
         # machine's load during the run moves both sides alike.
         floor, joins = Run(), Run()
-        web_s = redis_s = 0.0
+        web_s = redis_s = floor_web_s = 0.0
         for r in range(ROUNDS):
+            before = cpu_by_part(children)
             merge(floor, drive(floor_items[r::ROUNDS]))
+            floor_web_s += cpu_by_part(children)["gunicorn"] - before["gunicorn"]
             before = cpu_by_part(children)
             merge(joins, drive(items[r::ROUNDS], parse=True))
             after = cpu_by_part(children)
@@ -368,8 +370,9 @@ def main() -> None:
             f"peak {peak:,} of {CAPACITY:,}; answers {stats}; edge loads sum {loads:,}"
         )
         log(
-            f"cores: {web_cpu * 1000:.2f} ms web CPU and {redis_cpu * 1000:.3f} ms Redis CPU "
-            f"per request (Redis is shared with the machine); a million joins in ten minutes "
+            f"cores: {web_cpu * 1000:.2f} ms web CPU (floor: "
+            f"{floor_web_s / FLOOR_REQUESTS * 1000:.2f} ms) and {redis_cpu * 1000:.3f} ms Redis "
+            f"CPU per request (Redis is shared with the machine); a million joins in ten minutes "
             f"({need:.0f}/s) needs {need * web_cpu:.1f} web cores + {need * redis_cpu:.2f} "
             f"Redis cores; at this run's {joins_per_s:.0f}/s on 2 shared cores, "
             f"{math.ceil(need / joins_per_s * 2)} cores"
