@@ -4,6 +4,11 @@ from events.views import attendance, join, relays
 
 app_name = "events"
 urlpatterns = [
+    # The join path (no SQL, no session: see events/views/join.py), first: a flash crowd
+    # of joins should not be matched against every other pattern before its own.
+    path("j/<str:token>/", join.join_page, name="join"),
+    path("j/<str:token>/seat", join.join_seat, name="join_seat"),
+    path("j/<str:token>/heartbeat", join.join_heartbeat, name="join_heartbeat"),
     path("events/webinars/<str:code>/relay-panel/", relays.cluster_panel_view, name="panel"),
     path(
         "events/webinars/<str:code>/attendance-panel/",
@@ -20,8 +25,4 @@ urlpatterns = [
         attendance.attendance_csv,
         name="attendance_csv",
     ),
-    # The join path (no SQL, no session): see events/views/join.py.
-    path("j/<str:token>/", join.join_page, name="join"),
-    path("j/<str:token>/seat", join.join_seat, name="join_seat"),
-    path("j/<str:token>/heartbeat", join.join_heartbeat, name="join_heartbeat"),
 ]

@@ -1,6 +1,8 @@
 """The project's urlpatterns plus `/bench/floor/<token>/seat`, the floor of
-bench/admission.py: the same middleware, the same URL shape and request body, and a JSON
-answer of the same size as an admission's (BENCH_FLOOR_BYTES), with no work in between."""
+bench/admission.py: the same middleware, the same URL shape and request body, matched at
+the same depth as the join path (just before the events URLs, whose first patterns are the
+join path's), and a JSON answer of the same size as an admission's (BENCH_FLOOR_BYTES),
+with no work in between."""
 
 import os
 
@@ -22,4 +24,13 @@ def floor(request: HttpRequest, token: str) -> JsonResponse:
     return JsonResponse(_BODY)
 
 
-urlpatterns = [path("bench/floor/<str:token>/seat", floor), *project_urlpatterns]
+_EVENTS = next(
+    i
+    for i, p in enumerate(project_urlpatterns)
+    if getattr(getattr(p, "urlconf_module", None), "__name__", "") == "events.urls"
+)
+urlpatterns = [
+    *project_urlpatterns[:_EVENTS],
+    path("bench/floor/<str:token>/seat", floor),
+    *project_urlpatterns[_EVENTS:],
+]
