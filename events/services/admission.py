@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,14 +88,23 @@ def script_keys(code: str) -> list[str]:
     return [f"{hash_tag(code)}:adm:cfg", revoked_key(code)]
 
 
-@functools.cache
+_local = threading.local()
+
+
 def admission_redis() -> redis.Redis:
-    """The Redis (or Redis Cluster, ATTENDEE_REDIS_CLUSTER) holding admission state: one
-    connection pool per process. ATTENDEE_REDIS_URL defaults to REDIS_URL."""
-    url = settings.ATTENDEE_REDIS_URL or settings.REDIS_URL
-    if settings.ATTENDEE_REDIS_CLUSTER:
-        return redis.RedisCluster.from_url(url)  # type: ignore[return-value]
-    return redis.Redis.from_url(url)
+    """The Redis (or Redis Cluster, ATTENDEE_REDIS_CLUSTER) holding admission state.
+    ATTENDEE_REDIS_URL defaults to REDIS_URL. One client per thread, each keeping its own
+    connection: the join path then skips the pool's checkout, liveness poll and return on
+    every call (the gunicorn threads are a fixed pool, so connections stay few)."""
+    client = getattr(_local, "client", None)
+    if client is None:
+        url = settings.ATTENDEE_REDIS_URL or settings.REDIS_URL
+        if settings.ATTENDEE_REDIS_CLUSTER:
+            client = redis.RedisCluster.from_url(url)
+        else:
+            client = redis.Redis.from_url(url, single_connection_client=True)
+        _local.client = client
+    return client
 
 
 @functools.cache
@@ -106,15 +116,17 @@ def _source(name: str) -> str:
     return bucket + common + (LUA / f"{name}.lua").read_text()
 
 
-_scripts: dict[tuple[int, str], Any] = {}
-
-
 def script(name: str, client: redis.Redis | None = None) -> Any:
-    """The registered script `name` (EVALSHA, loaded on first NOSCRIPT) for `client`."""
-    client = client or admission_redis()
-    found = _scripts.get((id(client), name))
+    """The registered script `name` (EVALSHA, loaded on first NOSCRIPT) for `client`
+    (this thread's admission client by default)."""
+    if client is not None:
+        return client.register_script(_source(name))
+    scripts = getattr(_local, "scripts", None)
+    if scripts is None:
+        scripts = _local.scripts = {}
+    found = scripts.get(name)
     if found is None:
-        found = _scripts[(id(client), name)] = client.register_script(_source(name))
+        found = scripts[name] = admission_redis().register_script(_source(name))
     return found
 
 
