@@ -169,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.fill_open_roles_task",
         "schedule": timedelta(minutes=env.int("STAFF_RETRY_MINUTES", default=15)),
     },
+    "publish-admission": {
+        "task": "events.tasks.publish_due_admissions_task",
+        "schedule": timedelta(seconds=30),
+    },
     "monthly-accounting-export": {
         "task": "billing.tasks.monthly_export_task",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
@@ -311,6 +315,27 @@ RELAY_AWS_NAME_PREFIX = env("RELAY_AWS_NAME_PREFIX", default="relay")
 RELAY_AWS_MAX_GROUP_SIZE = env.int("RELAY_AWS_MAX_GROUP_SIZE", default=2000)
 RELAY_AWS_API_RATE = env.float("RELAY_AWS_API_RATE", default=10.0)
 RELAY_AWS_API_BURST = env.int("RELAY_AWS_API_BURST", default=20)
+
+# --- Attendees: admission (events/services/admission.py, docs/attendees.md) ------------
+# The join path's Redis: REDIS_URL unless set; a Redis Cluster with ATTENDEE_REDIS_CLUSTER
+# (every webinar's keys share one hash tag, so each webinar lives on one shard).
+ATTENDEE_REDIS_URL = env("ATTENDEE_REDIS_URL", default="")
+ATTENDEE_REDIS_CLUSTER = env.bool("ATTENDEE_REDIS_CLUSTER", default=False)
+# Request header naming the viewer's region (set by the CDN), e.g. X-Viewer-Region; empty =
+# route by the region of registration only.
+ATTENDEE_GEO_HEADER = env("ATTENDEE_GEO_HEADER", default="")
+ATTENDEE_DOORS_OPEN_MINUTES = env.int("ATTENDEE_DOORS_OPEN_MINUTES", default=15)
+ATTENDEE_HEARTBEAT_S = env.int("ATTENDEE_HEARTBEAT_S", default=30)
+ATTENDEE_SEAT_TTL_S = env.int("ATTENDEE_SEAT_TTL_S", default=90)
+ATTENDEE_VIEWER_TOKEN_TTL_S = env.int("ATTENDEE_VIEWER_TOKEN_TTL_S", default=120)
+ATTENDEE_SWEEP_PER_JOIN = env.int("ATTENDEE_SWEEP_PER_JOIN", default=100)
+# Join pages and seat requests per client address (and webinar): tokens per second and
+# burst. Generous: many viewers share one address behind office NATs and mobile carriers.
+# Heartbeats are not counted (see events/lua/admission_heartbeat.lua).
+ATTENDEE_RATE_PER_IP = env.float("ATTENDEE_RATE_PER_IP", default=50.0)
+ATTENDEE_BURST_PER_IP = env.int("ATTENDEE_BURST_PER_IP", default=500)
+# How long a webinar's admission keys stay in Redis after its end (the summary is in SQL).
+ATTENDEE_REDIS_RETENTION_HOURS = env.int("ATTENDEE_REDIS_RETENTION_HOURS", default=48)
 
 LOGGING = {
     "version": 1,

@@ -13,7 +13,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Browsers ask for /favicon.ico on every page that names none (API docs, PDFs, files).
     path("favicon.ico", RedirectView.as_view(url=static_url("webinars/favicon.svg"))),
-    path("", include("billing.urls")),
+    # events first: its join path (/j/...) is the hottest route, and Django tries the
+    # patterns in order.
     path("", include("events.urls")),
+    path("", include("billing.urls")),
     path("", include("webinars.urls")),
 ]

@@ -12,12 +12,14 @@ class EventsConfig(AppConfig):
         from events.selectors.relays import cluster_cost
         from events.selectors.staffing import team_judge
         from events.services import staffing
+        from events.views.attendance import attendance_panel
         from events.views.relays import cluster_panel
         from events.views.team import team_panel
         from webinars import capacity_checks, delivery_costs, panels, signals
 
         panels.register(cluster_panel)
         panels.register(team_panel)
+        panels.register(attendance_panel)
         delivery_costs.register(cluster_cost)
         # Event Services staff are capacity: checked by the quote, placed in the hold's
         # transaction, confirmed and released with the booking.
@@ -55,4 +57,7 @@ class EventsConfig(AppConfig):
         )
         post_delete.connect(
             receivers.retry_open_roles, sender=TimeOff, dispatch_uid="events-retry-leave"
+        )
+        signals.booking_completed.connect(
+            receivers.on_booking_completed, dispatch_uid="events-completed"
         )

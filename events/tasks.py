@@ -6,6 +6,7 @@ redeliver a task whose worker died."""
 from celery import shared_task
 
 from events.services import (
+    attendance,
     clusters,
     invitations,
     lifecycle,
@@ -87,3 +88,17 @@ def fill_open_roles_task() -> int:
 @shared_task(base=AdapterTask)
 def send_rehearsal_invitations_task(assignment_id: int) -> int:
     return rehearsals.send_rehearsal_invitations(assignment_id)
+
+
+def publish_admission_task(webinar_id: int) -> int | None:
+    return attendance.publish_admission(webinar_id)
+
+
+@shared_task(base=AdapterTask)
+def publish_due_admissions_task() -> int:
+    return sum(attendance.publish_due_admissions().values())
+
+
+@shared_task(base=AdapterTask)
+def record_attendance_task(webinar_id: int) -> int:
+    return attendance.record_attendance(webinar_id).attended

@@ -74,3 +74,46 @@ def read_invitation_token(token: str, *, max_age_days: int) -> str | None:
     except signing.BadSignature:  # SignatureExpired is a BadSignature
         return None
     return value if isinstance(value, str) else None
+
+
+# --- Viewer tokens: what the player shows its edge -----------------------------------------
+# Short-lived (ATTENDEE_VIEWER_TOKEN_TTL_S, renewed with every heartbeat) and signed under
+# their own salt: an edge admits a viewer by checking the signature and age alone, and a
+# join link is never accepted as a viewer token (nor the reverse).
+VIEWER_SALT = "events.viewer"
+
+
+@dataclass(frozen=True)
+class ViewerClaim:
+    webinar_code: str
+    registrant_id: int
+    edge: str
+    session: str
+
+
+def viewer_token(webinar_code: str, registrant_id: int, edge: str, session: str) -> str:
+    return signing.dumps(
+        [webinar_code, registrant_id, edge, session], salt=VIEWER_SALT, compress=False
+    )
+
+
+def read_viewer_token(token: str, *, max_age: float) -> ViewerClaim | None:
+    """The claim of a correctly signed viewer token at most `max_age` seconds old."""
+    if not isinstance(token, str) or len(token) > 500:
+        return None
+    try:
+        value = signing.loads(token, salt=VIEWER_SALT, max_age=max_age)
+    except signing.BadSignature:  # SignatureExpired included
+        return None
+    if not isinstance(value, list) or len(value) != 4:
+        return None
+    code, registrant_id, edge, session = value
+    if not (
+        isinstance(code, str)
+        and isinstance(registrant_id, int)
+        and not isinstance(registrant_id, bool)
+        and isinstance(edge, str)
+        and isinstance(session, str)
+    ):
+        return None
+    return ViewerClaim(code, registrant_id, edge, session)

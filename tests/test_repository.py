@@ -107,7 +107,7 @@ def test_the_readme_names_the_connected_signal_receivers():
             "events.receivers.on_booking_ended_early",
             "events.receivers.tell_team_cancelled",
         ],
-        "booking_completed": [],
+        "booking_completed": ["events.receivers.on_booking_completed"],
         "booking_expired": [
             "billing.receivers.on_booking_expired",
             "events.receivers.on_booking_ended_early",
@@ -123,6 +123,7 @@ def test_the_readme_names_the_connected_signal_receivers():
         "invite_team",
         "tell_team_cancelled",
         "retry_open_roles",
+        "on_booking_completed",
     ):
         assert f"`{receiver}`" in README
 

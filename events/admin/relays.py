@@ -4,6 +4,8 @@ actions that call the services (provision now, tear down now, replace node)."""
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from events.models import ClusterIncident, JanusProcess, RelayCluster, RelayNode
 from events.services import clusters, monitoring, teardown
@@ -58,9 +60,16 @@ class RelayClusterAdmin(admin.ModelAdmin):
     search_fields = ("code", "webinar__title")
     inlines = (RelayNodeInline, IncidentInline)
     actions = ("provision_now", "tear_down_now")
-    readonly_fields = tuple(
-        f.name for f in RelayCluster._meta.get_fields() if f.concrete and not f.auto_created
+    readonly_fields = (
+        *(f.name for f in RelayCluster._meta.get_fields() if f.concrete and not f.auto_created),
+        "attendees",
     )
+
+    @admin.display(description="Attendees")
+    def attendees(self, obj: RelayCluster) -> str:
+        """Event Services watch the join path from here (events.views.attendance)."""
+        url = reverse("events:attendance", args=[obj.code])
+        return format_html('<a href="{}">Live dashboard and attendance report</a>', url)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

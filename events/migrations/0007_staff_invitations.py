@@ -18,7 +18,7 @@ def fill_tokens(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("events", "0004_staffing"),
+        ("events", "0006_admission"),
     ]
 
     operations = [

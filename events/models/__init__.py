@@ -1,12 +1,14 @@
 """Event Services' models, one module per capability; re-exported so callers import
 `events.models.X` whatever the module."""
 
+from events.models.attendance import AttendanceSummary
 from events.models.attendees import Registrant
 from events.models.relays import ClusterIncident, JanusProcess, PortLease, RelayCluster, RelayNode
 from events.models.staffing import Assignment, StaffMember, StaffRole, TimeOff, WeeklyShift
 
 __all__ = [
     "Assignment",
+    "AttendanceSummary",
     "ClusterIncident",
     "JanusProcess",
     "PortLease",

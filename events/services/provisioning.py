@@ -243,4 +243,6 @@ def provision_step(cluster: RelayCluster, provider: RelayProvider, *, token: uui
         transaction.on_commit(
             lambda: notify.cluster_ready(webinar, nodes=len(rows), ready_at_utc=ready_at)
         )
+        # The edges serve now: publish them for the join path (beat refreshes them later).
+        enqueue_on_commit("events.tasks.publish_admission_task", webinar_id=webinar.pk)
     return True
