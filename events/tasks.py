@@ -90,6 +90,7 @@ def send_rehearsal_invitations_task(assignment_id: int) -> int:
     return rehearsals.send_rehearsal_invitations(assignment_id)
 
 
+@shared_task(base=AdapterTask)
 def publish_admission_task(webinar_id: int) -> int | None:
     return attendance.publish_admission(webinar_id)
 
