@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -125,6 +125,8 @@ def run_import(import_id: int, *, send_links: bool = True) -> InviteeImport:
 
 def _load(job: InviteeImport, webinar: Webinar) -> tuple[Outcome, int]:
     outcome = Outcome()
+    # Read the regions now: once COPY has begun, the connection runs no other query.
+    region_of = region_chooser(webinar)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TEMPORARY TABLE invitee_staging (line integer, name text, email text,"
@@ -137,7 +139,7 @@ def _load(job: InviteeImport, webinar: Webinar) -> tuple[Outcome, int]:
             ) as copy,
         ):
             buffer = io.StringIO()
-            for line in _staging_lines(stored, webinar, outcome):
+            for line in _staging_lines(stored, region_of, outcome):
                 buffer.write(line)
                 if buffer.tell() >= COPY_CHUNK:
                     copy.write(buffer.getvalue())
@@ -162,10 +164,11 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\")
 
 
-def _staging_lines(stored: io.IOBase, webinar: Webinar, outcome: Outcome) -> Iterator[str]:
+def _staging_lines(
+    stored: io.IOBase, region_of: Callable[[str], str], outcome: Outcome
+) -> Iterator[str]:
     """COPY lines of the good rows, in file order; bad rows and file problems go into
     `outcome` (a file problem ends the reading)."""
-    region_of = region_chooser(webinar)
     max_rows = settings.ATTENDEE_IMPORT_MAX_ROWS
     text = io.TextIOWrapper(stored, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
     csv.field_size_limit(FIELD_LIMIT)
