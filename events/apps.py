@@ -8,10 +8,12 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         from events import receivers, tasks  # noqa: F401 - tasks: registered in every process (webinars.jobs)
         from events.selectors.relays import cluster_cost
+        from events.views.registrants import registration_panel
         from events.views.relays import cluster_panel
         from webinars import delivery_costs, panels, signals
 
         panels.register(cluster_panel)
+        panels.register(registration_panel)
         delivery_costs.register(cluster_cost)
         signals.booking_confirmed.connect(
             receivers.on_booking_confirmed, dispatch_uid="events-confirmed"

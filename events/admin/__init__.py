@@ -1,3 +1,3 @@
 """Event Services' admin, one module per capability; importing the package registers all."""
 
-from events.admin import relays  # noqa: F401 - registers the relay-cluster admin
+from events.admin import attendees, relays  # noqa: F401 - registers the attendee and relay admins

@@ -97,7 +97,7 @@ def registration_counts(webinar: Webinar) -> RegistrationCounts:
 
 def registrants_of(webinar: Webinar, *, search: str = "") -> QuerySet[Registrant]:
     """The organiser's registrant list, newest first; `search` matches the start of the
-    email (served by the (webinar, email) unique index, emails being stored lower-cased)."""
+    email (stored lower-cased), within the webinar's rows of the (webinar, email) index."""
     registrants = Registrant.objects.filter(webinar=webinar).order_by("-id")
     search = search.replace("\x00", "").strip().lower()
     if search:
