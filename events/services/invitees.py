@@ -191,7 +191,8 @@ def _staging_lines(
     `outcome` (a file problem ends the reading)."""
     max_rows = settings.ATTENDEE_IMPORT_MAX_ROWS
     text = io.TextIOWrapper(stored, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]
-    csv.field_size_limit(FIELD_LIMIT)
+    # The limit is the csv module's, process-wide: set for this file, restored after.
+    previous_limit = csv.field_size_limit(FIELD_LIMIT)
     reader = csv.reader(text)
     try:
         header = next(reader, None)
@@ -242,3 +243,5 @@ def _staging_lines(
         outcome.add_error(
             reader.line_num or 1, AttendeeError("file_not_csv", detail=detail).message
         )
+    finally:
+        csv.field_size_limit(previous_limit)

@@ -55,7 +55,7 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
     webinar = public_webinar(code)
     if not services.accepts_registrations(webinar, registration_of(webinar)):
         return render(request, "events/registration_closed.html", {"webinar": webinar})
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if wait := rate_limited(request):
@@ -78,7 +78,7 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def resend(request: HttpRequest, code: str) -> HttpResponse:
     webinar = public_webinar(code)
-    form = ResendForm(request.POST or None)
+    form = ResendForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if wait := rate_limited(request):
