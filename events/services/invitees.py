@@ -157,15 +157,15 @@ def _load(job: InviteeImport, webinar: Webinar) -> tuple[Outcome, int]:
         )
         if outcome.error_count:
             return outcome, 0
-        # The first row of a repeated address wins; rows go in in email order, so the
-        # unique index is filled in order. The sort runs in the database server's memory
-        # (this transaction only), not on disk.
-        cursor.execute("SET LOCAL work_mem = '128MB'")
+        # Rows go in in file order, so the first row of a repeated address wins (the later
+        # ones meet the conflict). The sort (integers) runs in the database server's memory
+        # for this transaction, not on disk.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(
             "INSERT INTO events_registrant (webinar_id, name, email, country, region,"
             " consent_at, source, link_sent_at, created_at)"
-            " SELECT DISTINCT ON (email) %s, name, email, country, region, NULL, %s, NULL,"
-            " now() FROM invitee_staging ORDER BY email, line"
+            " SELECT %s, name, email, country, region, NULL, %s, NULL, now()"
+            " FROM invitee_staging ORDER BY line"
             " ON CONFLICT (webinar_id, email) DO NOTHING",
             [webinar.pk, Registrant.Source.IMPORT],
         )
