@@ -72,11 +72,6 @@ def public_webinar(code: str) -> Webinar:
         raise Http404("No such webinar.") from exc
 
 
-def is_open(webinar: Webinar) -> bool:
-    registration = registration_of(webinar)
-    return bool(registration and registration.is_open)
-
-
 @dataclass(frozen=True)
 class RegistrationCounts:
     total: int
@@ -103,11 +98,6 @@ def registrants_of(webinar: Webinar, *, search: str = "") -> QuerySet[Registrant
     if search:
         registrants = registrants.filter(email__startswith=search)
     return registrants
-
-
-def get_registration_webinar_for_user(user: User, code: str) -> Webinar:
-    """The organiser's webinar for the registration pages: 404 for anyone else's."""
-    return get_webinar_for_user(user, code)
 
 
 def get_registrant_for_user(user: User, code: str, email: str) -> Registrant:

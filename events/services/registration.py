@@ -89,7 +89,10 @@ def clean_country(value: str, *, required: bool = True) -> str:
 
 
 def _locked_webinar(webinar: Webinar) -> Webinar:
-    return Webinar.objects.select_for_update().get(pk=webinar.pk)
+    """The webinar, its status held still (a cancellation waits). NO KEY UPDATE, because a
+    registration's foreign-key check takes KEY SHARE on this row at its commit while
+    closing waits for the registrations: a full FOR UPDATE here would deadlock with them."""
+    return Webinar.objects.select_for_update(no_key=True).get(pk=webinar.pk)
 
 
 @transaction.atomic

@@ -23,7 +23,9 @@ from webinars.models import Webinar
 from webinars.selectors import get_webinar_for_user
 
 
-def registration_panel(request: HttpRequest, webinar: Webinar, form: object = None) -> str:
+def registration_panel(
+    request: HttpRequest, webinar: Webinar, form: InviteeImportForm | None = None
+) -> str:
     registration = selectors.registration_of(webinar)
     if registration is None and webinar.status not in services.OPEN_STATUSES:
         return ""
