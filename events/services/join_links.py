@@ -1,9 +1,9 @@
 """Personal join links by email, in batches: a run sends up to ATTENDEE_EMAIL_BATCH
 registrants whose link has not gone out, marks them, and the task queues the next run.
 
-Throttling is global: every run, on any worker, draws one token per email from one Redis
-token bucket per webinar-independent mailer (ATTENDEE_EMAILS_PER_MINUTE, `events.ratelimit`),
-so ten workers send no faster than one. Without tokens a run sends nothing and says how
+Throttling is global: every run, on any worker and for any webinar, draws one token per
+email from one Redis token bucket (ATTENDEE_EMAILS_PER_MINUTE, `events.ratelimit`), so ten
+workers send no faster than one. Without tokens a run sends nothing and says how
 long to wait; the task queues the next run that much later.
 
 Batches are claimed with `SELECT ... FOR UPDATE SKIP LOCKED`, so two runs never send the
