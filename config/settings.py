@@ -345,6 +345,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
 
+# --- Attendees (events): registration, invitee import, join-link emails ------------------
+# Personal join links are <ATTENDEE_JOIN_BASE_URL>/j/<token>/ (the join path may live on
+# its own host behind the load balancer).
+ATTENDEE_JOIN_BASE_URL = env("ATTENDEE_JOIN_BASE_URL", default=SITE_URL).rstrip("/")
+# Join-link emails: one global Redis token bucket for all workers, sent in batches.
+ATTENDEE_EMAILS_PER_MINUTE = env.int("ATTENDEE_EMAILS_PER_MINUTE", default=600)
+ATTENDEE_EMAIL_BATCH = env.int("ATTENDEE_EMAIL_BATCH", default=100)
+# Registering again or "resend my link" mails an address at most once per interval.
+ATTENDEE_RESEND_INTERVAL_S = env.int("ATTENDEE_RESEND_INTERVAL_S", default=300)
+# Public registration and resend pages: POSTs per client address per minute.
+ATTENDEE_POSTS_PER_IP_PER_MINUTE = env.int("ATTENDEE_POSTS_PER_IP_PER_MINUTE", default=20)
+# Invitee CSV import: files up to SYNC_MAX_BYTES are imported in the request, larger ones
+# by a worker; MAX_ROWS and MAX_BYTES bound a file; the page shows SHOWN_ERRORS bad rows.
+ATTENDEE_IMPORT_SYNC_MAX_BYTES = env.int("ATTENDEE_IMPORT_SYNC_MAX_BYTES", default=1_000_000)
+ATTENDEE_IMPORT_MAX_ROWS = env.int("ATTENDEE_IMPORT_MAX_ROWS", default=1_000_000)
+ATTENDEE_IMPORT_MAX_BYTES = env.int("ATTENDEE_IMPORT_MAX_BYTES", default=200_000_000)
+ATTENDEE_IMPORT_SHOWN_ERRORS = env.int("ATTENDEE_IMPORT_SHOWN_ERRORS", default=50)
+ATTENDEE_REGISTRANTS_PER_PAGE = env.int("ATTENDEE_REGISTRANTS_PER_PAGE", default=50)
+
 # --- Security (HTTPS) ------------------------------------------------------------------
 # `manage.py check --deploy` gives no warning with the production variables of the README
 # ("Production settings"); tests/test_deploy_check.py runs it.

@@ -13,6 +13,7 @@ class EventsConfig(AppConfig):
         from events.selectors.staffing import team_judge
         from events.services import staffing
         from events.views.attendance import attendance_panel
+        from events.views.registrants import registration_panel
         from events.views.relays import cluster_panel
         from events.views.team import team_panel
         from webinars import capacity_checks, delivery_costs, panels, signals
@@ -20,6 +21,7 @@ class EventsConfig(AppConfig):
         panels.register(cluster_panel)
         panels.register(team_panel)
         panels.register(attendance_panel)
+        panels.register(registration_panel)
         delivery_costs.register(cluster_cost)
         # Event Services staff are capacity: checked by the quote, placed in the hold's
         # transaction, confirmed and released with the booking.

@@ -1,7 +1,7 @@
-"""Celery adapters for relay clusters: ids in, one service call each. The one retry policy
-(`webinars.jobs.AdapterTask`) retries transient errors only, a provider's included
-(`ProviderError` is a `TransientError`); every service is idempotent, and late acks
-redeliver a task whose worker died."""
+"""Celery adapters for relay clusters and attendees: ids in, one service call each. The
+one retry policy (`webinars.jobs.AdapterTask`) retries transient errors only, a provider's
+included (`ProviderError` is a `TransientError`); every service is idempotent, and late
+acks redeliver a task whose worker died."""
 
 from celery import shared_task
 
@@ -9,6 +9,8 @@ from events.services import (
     attendance,
     clusters,
     invitations,
+    invitees,
+    join_links,
     lifecycle,
     monitoring,
     provisioning,
@@ -103,3 +105,18 @@ def publish_due_admissions_task() -> int:
 @shared_task(base=AdapterTask)
 def record_attendance_task(webinar_id: int) -> int:
     return attendance.record_attendance(webinar_id).attended
+
+
+@shared_task(base=AdapterTask, bind=True)
+def send_join_links_task(self: AdapterTask, webinar_id: int) -> int:
+    """One batch of join-link emails; while links are pending, queue the next run (later,
+    when the global mail bucket is empty) unless one is queued already."""
+    batch = join_links.send_link_batch(webinar_id)
+    if batch.more and join_links.claim_next_run(webinar_id):
+        self.apply_async(kwargs={"webinar_id": webinar_id}, countdown=batch.wait_s)
+    return batch.sent
+
+
+@shared_task(base=AdapterTask)
+def import_invitees_task(import_id: int, send_links: bool = True) -> str:
+    return invitees.run_import(import_id, send_links=send_links).state

@@ -44,6 +44,10 @@ PUBLIC_URLS = [
     ("schema", [], "/api/schema/"),
     ("api-docs", [], "/api/docs/"),
     ("admin:index", [], "/admin/"),
+    ("events:register", [CODE], f"/r/{CODE}/"),
+    ("events:resend", [CODE], f"/r/{CODE}/resend/"),
+    ("events:registrants", [CODE], f"/events/webinars/{CODE}/registrants/"),
+    ("events:import", [DOC], f"/events/imports/{DOC}/"),
 ]
 
 

@@ -17,6 +17,7 @@ in ISO, so not in `zone.tab`) keeps Serbia's zone, as the IANA database does.
 
 import importlib.resources
 import zoneinfo
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -78,6 +79,36 @@ def country_zones() -> dict[str, str]:
         if len(columns) >= 3:
             zones.setdefault(columns[0], columns[2])
     return zones | MAIN_ZONES
+
+
+def _degrees(text: str, width: int) -> Decimal:
+    """`+DDMM` / `+DDMMSS` (latitude, width 2) or `+DDDMM` / `+DDDMMSS` (longitude, 3)."""
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:]
+    degrees, minutes, seconds = digits[:width], digits[width : width + 2], digits[width + 2 :]
+    value = Decimal(degrees) + Decimal(minutes) / 60 + Decimal(seconds or 0) / 3600
+    return sign * value
+
+
+@cache
+def zone_positions() -> dict[str, tuple[Decimal, Decimal]]:
+    """IANA zone -> (latitude, longitude) of its reference city, from `zone.tab`."""
+    positions: dict[str, tuple[Decimal, Decimal]] = {}
+    for line in _zone_tab_text().splitlines():
+        columns = line.split("\t")
+        if line.startswith("#") or len(columns) < 3:
+            continue
+        where = columns[1]
+        split = max(where.rfind("+"), where.rfind("-"))
+        positions[columns[2]] = (_degrees(where[:split], 2), _degrees(where[split:], 3))
+    return positions
+
+
+def country_position(country: str) -> tuple[Decimal, Decimal] | None:
+    """Where `country` is, roughly: the reference city of its main time zone (New York for
+    the US, Sydney for Australia). Good enough to pick the nearest audience region."""
+    zone = country_zones().get(normalise_country(country))
+    return zone_positions().get(zone) if zone else None
 
 
 def main_time_zone(country: str) -> str | None:

@@ -32,7 +32,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("events", "0004_staffing"),
+        ("events", "0005_registration"),
         ("webinars", "0005_booking_keeps_cancellation_policy"),
         ("webinars", "0003_event_services_group"),
     ]

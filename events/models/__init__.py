@@ -2,7 +2,7 @@
 `events.models.X` whatever the module."""
 
 from events.models.attendance import AttendanceSummary
-from events.models.attendees import Registrant
+from events.models.attendees import InviteeImport, Registrant, Registration
 from events.models.relays import ClusterIncident, JanusProcess, PortLease, RelayCluster, RelayNode
 from events.models.staffing import Assignment, StaffMember, StaffRole, TimeOff, WeeklyShift
 
@@ -10,9 +10,11 @@ __all__ = [
     "Assignment",
     "AttendanceSummary",
     "ClusterIncident",
+    "InviteeImport",
     "JanusProcess",
     "PortLease",
     "Registrant",
+    "Registration",
     "RelayCluster",
     "RelayNode",
     "StaffMember",
