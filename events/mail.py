@@ -1,13 +1,12 @@
-"""Event Services' transactional email: renders templates/emails/<name>-subject.txt,
--body.txt and -body.html into one message with optional attachments (the same template
-naming as billing's invoices; events and billing never import each other)."""
+"""Event Services' emails to staff and organisers: built by the one helper
+(`webinars.emails.make_message`), answered to Event Services rather than the seller."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
+
+from webinars.emails import make_message
 
 
 def send_templated(
@@ -17,17 +16,7 @@ def send_templated(
     *,
     attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> None:
-    """Send the email `name` to `to`; (filename, bytes, mimetype) attachments. The subject
-    template may span lines; it is joined into one."""
-    ctx = {"site_url": settings.SITE_URL, "seller": settings.SELLER} | ctx
-    message = EmailMultiAlternatives(
-        subject=" ".join(render_to_string(f"emails/{name}-subject.txt", ctx).split()),
-        body=render_to_string(f"emails/{name}-body.txt", ctx),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=list(to),
-        reply_to=[settings.EVENT_SERVICES_EMAIL],
-    )
-    message.attach_alternative(render_to_string(f"emails/{name}-body.html", ctx), "text/html")
-    for filename, content, mimetype in attachments:
-        message.attach(filename, content, mimetype)
+    """Send the email `name` to `to`; (filename, bytes, mimetype) attachments."""
+    message = make_message(name, to, ctx, attachments=attachments)
+    message.reply_to = [settings.EVENT_SERVICES_EMAIL]
     message.send()
