@@ -42,7 +42,15 @@ from types import FrameType
 from urllib.parse import urlsplit, urlunsplit
 
 from _common import percentile, setup_django
-from webhooks import Children, cpu_by_part, free_port, http_up, log, wait_until
+from webhooks import (
+    Children,
+    cpu_by_part,
+    free_port,
+    gunicorn_argv,
+    http_up,
+    log,
+    wait_until,
+)
 
 REGISTRANTS = 200_000
 CAPACITY = 150_000
@@ -300,24 +308,7 @@ def main() -> None:
     try:
         children.start(
             "gunicorn",
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{web_port}",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                str(GUNICORN_WORKERS),
-                "--threads",
-                str(GUNICORN_THREADS),
-                "--backlog",
-                "2048",
-                "--log-level",
-                "warning",
-            ],
+            gunicorn_argv(web_port, GUNICORN_WORKERS, GUNICORN_THREADS),
             env,
         )
         wait_until("gunicorn", lambda: http_up(f"{web_url}/"), 30)

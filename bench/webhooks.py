@@ -69,6 +69,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gunicorn_argv(port: int, workers: int, threads: int) -> list[str]:
+    """The benchmarks' web server: gunicorn's gthread workers on loopback."""
+    return [
+        PY, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
+        "--backlog", "2048", "--log-level", "warning",
+    ]  # fmt: skip
+
+
 def wait_until(what: str, ready: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
@@ -426,24 +435,7 @@ def main() -> None:
 
         children.start(
             "gunicorn",
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{web_port}",
-                "--worker-class",
-                "gthread",
-                "--workers",
-                str(GUNICORN_WORKERS),
-                "--threads",
-                str(GUNICORN_THREADS),
-                "--backlog",
-                "2048",
-                "--log-level",
-                "warning",
-            ],
+            gunicorn_argv(web_port, GUNICORN_WORKERS, GUNICORN_THREADS),
             {**env, "DJANGO_SETTINGS_MODULE": "bench.webhook_site.settings"},
         )
         children.start(

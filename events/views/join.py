@@ -131,6 +131,20 @@ def _session_from(request: HttpRequest) -> str | JsonResponse | None:
     return session
 
 
+def _claim_and_session(
+    request: HttpRequest, token: str
+) -> tuple[JoinClaim, str | None] | JsonResponse:
+    """What a seat or heartbeat request is about: the token's claim and the session id in
+    its body; the answer itself when the token is forged or the body malformed."""
+    claim = read_join_token(token)
+    if claim is None:
+        return _json(404, status="invalid", detail=INVALID)
+    session = _session_from(request)
+    if isinstance(session, JsonResponse):
+        return session
+    return claim, session
+
+
 def _refused(claim: JoinClaim | None, status: str) -> JsonResponse | None:
     """The answer for a token or a state that admits no one; None when it may go on."""
     if claim is None or status == admission.CLOSED:
@@ -166,12 +180,10 @@ def _busy(answer: admission.SeatAnswer) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def join_seat(request: HttpRequest, token: str) -> JsonResponse:
-    claim = read_join_token(token)
-    if claim is None:
-        return _json(404, status="invalid", detail=INVALID)
-    session = _session_from(request)
-    if isinstance(session, JsonResponse):
-        return session
+    asked = _claim_and_session(request, token)
+    if isinstance(asked, JsonResponse):
+        return asked
+    claim, session = asked
     answer = admission.take_seat(
         claim,
         session=session,
@@ -196,12 +208,10 @@ def join_seat(request: HttpRequest, token: str) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def join_heartbeat(request: HttpRequest, token: str) -> JsonResponse:
-    claim = read_join_token(token)
-    if claim is None:
-        return _json(404, status="invalid", detail=INVALID)
-    session = _session_from(request)
-    if isinstance(session, JsonResponse):
-        return session
+    asked = _claim_and_session(request, token)
+    if isinstance(asked, JsonResponse):
+        return asked
+    claim, session = asked
     if session is None:
         return _json(400, status="bad_request", detail=_("Missing or malformed session."))
     answer = admission.refresh_seat(claim, session=session)
