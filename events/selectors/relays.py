@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from events.models import ClusterIncident, RelayCluster, RelayNode
+from events.models import AttendanceSummary, ClusterIncident, RelayCluster, RelayNode
 from events.providers.base import RelayProvider
 from webinars.delivery_costs import DeliveryCost
 from webinars.models import Webinar
@@ -95,7 +95,7 @@ def _intervals(cluster: RelayCluster, now: datetime) -> list[tuple[RelayNode, da
 def usage_report(cluster: RelayCluster, *, now: datetime | None = None) -> dict[str, Any]:
     """Node-hours by region and role (a node counts from first seen running to its
     termination, under the role it ends with), peak nodes running at once, incidents,
-    and time to ready (claim to ready)."""
+    time to ready (claim to ready), and the attendance the nodes carried."""
     now = now or timezone.now()
     spans = _intervals(cluster, now)
     seconds: dict[tuple[str, str], float] = defaultdict(float)
@@ -123,6 +123,20 @@ def usage_report(cluster: RelayCluster, *, now: datetime | None = None) -> dict[
         "peak_nodes": peak,
         "incidents": cluster.incidents.count(),
         "time_to_ready_s": ready_s,
+        "attendance": _attendance(cluster, peak),
+    }
+
+
+def _attendance(cluster: RelayCluster, peak_nodes: int) -> dict[str, Any] | None:
+    """What the cluster carried, from the attendance kept at completion: viewers at the
+    peak, how many attended, and viewers per serving node at the peak (sizing feedback)."""
+    summary = AttendanceSummary.objects.filter(webinar_id=cluster.webinar_id).first()
+    if summary is None:
+        return None
+    return {
+        "attended": summary.attended,
+        "peak_concurrent": summary.peak_concurrent,
+        "viewers_per_node": round(summary.peak_concurrent / peak_nodes) if peak_nodes else None,
     }
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from events.models import ClusterIncident, RelayCluster, RelayNode
+from events.models import AttendanceSummary, ClusterIncident, RelayCluster, RelayNode
 from events.providers.base import get_provider
 from events.services import teardown
 from tests.events.cluster_helpers import actions, confirmed, provision_to_ready, simulate
@@ -56,6 +56,13 @@ def test_the_panel_shows_incidents_and_after_the_event_the_usage_report(
     panel = client.get(reverse("events:panel", args=[webinar.code])).content.decode()
     assert "edge 3 went dark" in panel
     assert "Usage report" in panel and "peak 13 nodes serving" in panel
+    assert "relay-attendance" not in panel  # no attendance recorded
+    AttendanceSummary.objects.create(
+        webinar=webinar, registered=10, attended=7, peak_concurrent=6500,
+        watched_seconds=7 * 600, recorded_at=webinar.end_at,
+    )  # fmt: skip
+    panel = client.get(reverse("events:panel", args=[webinar.code])).content.decode()
+    assert "peak 6500 viewers at once, 500 per node serving at the peak" in panel
 
 
 def test_the_panel_of_another_organisation_is_a_404(sim, client, organiser, outsider, package_10k):

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from events.models import ClusterIncident, RelayCluster, RelayNode
+from events.models import AttendanceSummary, ClusterIncident, RelayCluster, RelayNode
 from events.providers.base import get_provider
 from events.selectors import relays as selectors
 from events.services import clusters, lifecycle, monitoring, nodes, provisioning, teardown
@@ -269,6 +269,17 @@ def test_beat_starts_a_ready_cluster_s_webinar_and_completes_it_after_the_end(
         ("us-east", "origin"),
         ("us-east", "edge"),
         ("us-east", "spare"),
+    }
+    assert report["attendance"] is None  # nothing recorded yet
+    AttendanceSummary.objects.create(
+        webinar=webinar, registered=9000, attended=8000, peak_concurrent=6500,
+        watched_seconds=8000 * 2400, recorded_at=webinar.end_at,
+    )  # fmt: skip
+    report = selectors.usage_report(RelayCluster.objects.get(pk=cluster.pk))
+    assert report["attendance"] == {
+        "attended": 8000,
+        "peak_concurrent": 6500,
+        "viewers_per_node": 500,
     }
 
 
