@@ -175,7 +175,11 @@ class AssignmentAdmin(admin.ModelAdmin):
         error, status = "", 200
         if request.method == "POST":
             raw = request.POST.get("staff", "")
-            member = StaffMember.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+            member = (
+                StaffMember.objects.filter(pk=int(raw)).first()
+                if raw.isdigit() and len(raw) < 19
+                else None
+            )
             if member is None:
                 error, status = "Choose a replacement from the list.", 400
             else:
