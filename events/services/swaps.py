@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from events.errors import StaffingError
 from events.models import Assignment, StaffMember, StaffRole
-from events.selectors.staffing import Candidate, Window, _overlaps, load_candidates
-from events.services.staffing import FAIRNESS_DAYS, _reason, _standings, organiser_languages
+from events.selectors.staffing import Candidate, Window, load_candidates
+from events.services.staffing import FAIRNESS_DAYS, organiser_languages, ranked_with_reasons
 from webinars import audit
 from webinars.jobs import enqueue_on_commit
 from webinars.models import User, Webinar
@@ -52,28 +52,11 @@ def swap_options(assignment: Assignment) -> list[SwapOption]:
     """Who could take `assignment` instead of its person (an unlocked read; the swap
     checks again under lock), most preferred first, each with the assigner's reason."""
     window = _window(assignment)
-    free = [
-        c
-        for c in _pool(assignment)
-        if c.id != assignment.staff_id and assignment.role in c.roles and c.free_for(window)
-    ]
+    free = [c for c in _pool(assignment) if c.id != assignment.staff_id and c.free_for(window)]
     languages = organiser_languages(assignment.webinar.organisation.country)
-    standings = _standings(free, languages)
-    anyone_speaks = any(s.speaks for s in standings.values())
-    free.sort(key=lambda c: standings[c.id].key(c))
     return [
-        SwapOption(
-            member_id=c.id,
-            name=c.name,
-            reason=_reason(
-                assignment.role,
-                standings[c.id],
-                pool=len(free),
-                languages=languages,
-                anyone_speaks=anyone_speaks,
-            ),
-        )
-        for c in free
+        SwapOption(member_id=c.id, name=c.name, reason=reason)
+        for c, reason in ranked_with_reasons(assignment.role, free, languages)
     ]
 
 
@@ -90,9 +73,9 @@ def _why_not(assignment: Assignment, member: StaffMember, pool: list[Candidate])
     window = _window(assignment)
     if candidate is None or not candidate.on_shift(window):
         return "they are not on shift for the whole window"
-    if _overlaps(candidate.time_off, window.start, window.end):
+    if candidate.on_leave(window):
         return "they are on leave then"
-    if _overlaps(candidate.busy, window.start, window.blocked_end):
+    if candidate.busy_in(window):
         return "they have other work within the rest gap"
     return None
 
@@ -120,7 +103,10 @@ def swap_assignment(
     why = _why_not(old, member, pool)
     if why is not None:
         raise StaffingError("swap_not_eligible", name=member.display_name, why=why)
-    reason = next(o.reason for o in swap_options(old) if o.member_id == member.pk)
+    window = _window(old)
+    free = [c for c in pool if c.id != old.staff_id and c.free_for(window)]
+    languages = organiser_languages(old.webinar.organisation.country)
+    reason = next(r for c, r in ranked_with_reasons(old.role, free, languages) if c.id == member.pk)
     status = old.status
     old.status = Assignment.Status.RELEASED
     old.save(update_fields=["status", "updated_at"])

@@ -139,3 +139,32 @@ def test_a_bad_choice_is_a_400_and_a_released_assignment_offers_nobody(client, s
     response = client.post(_swap_url(assignment), {"staff": members["Dan Producer"].pk})
     assert response.status_code == 409
     assert not Assignment.objects.filter(staff=members["Dan Producer"]).exists()
+
+
+def test_an_invited_persons_replacement_is_invited(
+    client, staff, organiser, package_10k, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+    from django.utils import timezone
+
+    ada = add_member("Ada Producer", ["producer"])
+    ben = add_member("Ben Producer", ["producer"])
+    day = (timezone.now() + timedelta(days=10)).date()
+    webinar = hold(
+        organiser,
+        package_10k,
+        start_local=datetime(day.year, day.month, day.day, 12),
+        timezone_name="UTC",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm_booking(webinar, actor=None)
+    assignment = Assignment.objects.get(webinar=webinar, status="confirmed")
+    assert assignment.invited_at is not None
+    new = ben if assignment.staff == ada else ada
+    mail.outbox.clear()
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_swap_url(assignment), {"staff": new.pk})
+    (message,) = mail.outbox
+    assert message.to == [new.user.email] and webinar.title in message.subject
+    assert Assignment.objects.get(staff=new, webinar=webinar).invited_at is not None
