@@ -15,6 +15,11 @@ error_messages = {
     "rehearsal_exists": _("A rehearsal is already booked for {when}."),
     "slot_not_offered": _("{when} is not one of the offered rehearsal times."),
     "slot_taken": _("{when} was just taken; choose another time."),
+    # Leads swapping the person on an assignment (the admin's "Swap person").
+    "swap_not_eligible": _("{name} cannot take this assignment: {why}. Nothing was changed."),
+    "swap_taken": _(
+        "{name} was just given overlapping work; nothing was changed. Choose someone else."
+    ),
 }
 
 
@@ -24,7 +29,7 @@ class StaffingError(DomainError):
 
     messages = error_messages
     default_status = 409
-    statuses = {"slot_not_offered": 400}
+    statuses = {"slot_not_offered": 400, "swap_not_eligible": 400}
 
 
 attendee_messages = {

@@ -8,6 +8,7 @@ from events.views import (
     registrants,
     registration,
     relays,
+    staff_week,
     team,
     workload,
 )
@@ -27,6 +28,7 @@ urlpatterns = [
         name="invitation",
     ),
     path("events/staff/workload/", workload.workload_report, name="staff_workload"),
+    path("events/staff/calendar/week/", staff_week.staff_week, name="staff_week"),
     path(
         "events/staff/calendar/<str:token>.ics",
         calendars.staff_calendar_feed,

@@ -3,18 +3,24 @@ off, and the assignments the assigner placed, each with the reason it chose that
 
 Roster edits are audited (one row per save of a member, `events.services.staffing`).
 Assignments are read-only here: only the booking's own transactions place, confirm and
-release them."""
+release them, except "Swap person", which puts an eligible replacement on one assignment
+through `events.services.swaps`."""
 
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 
+from events.errors import StaffingError
 from events.models import Assignment, StaffMember, StaffRole, TimeOff, WeeklyShift
-from events.services import staffing
+from events.services import staffing, swaps
 
 
 class StaffMemberForm(forms.ModelForm):
@@ -125,6 +131,7 @@ class AssignmentAdmin(admin.ModelAdmin):
         "created_at", "updated_at",
     )  # fmt: skip
     ordering = ("webinar__start_at", "role")
+    actions = ("swap_person",)
 
     @admin.display(description="event start (UTC)", ordering="webinar__start_at")
     def event_start(self, assignment: Assignment) -> str:
@@ -135,3 +142,70 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    def get_urls(self) -> list[URLPattern]:
+        swap = path(
+            "<int:pk>/swap/",
+            self.admin_site.admin_view(self.swap_view),
+            name="events_assignment_swap",
+        )
+        return [swap, *super().get_urls()]
+
+    @admin.action(description="Swap person on the selected assignment", permissions=["change"])
+    def swap_person(
+        self, request: HttpRequest, queryset: QuerySet[Assignment]
+    ) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(
+                request,
+                "Select exactly one assignment to swap its person (one at a time).",
+                messages.ERROR,
+            )
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:events_assignment_swap", args=[queryset.get().pk])
+        )
+
+    def swap_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        assignment = get_object_or_404(
+            Assignment.objects.select_related("staff", "webinar", "webinar__organisation"), pk=pk
+        )
+        error, status = "", 200
+        if request.method == "POST":
+            raw = request.POST.get("staff", "")
+            member = (
+                StaffMember.objects.filter(pk=int(raw)).first()
+                if raw.isdigit() and len(raw) < 19
+                else None
+            )
+            if member is None:
+                error, status = "Choose a replacement from the list.", 400
+            else:
+                try:
+                    new = swaps.swap_assignment(assignment, member, actor=request.user)
+                except StaffingError as exc:
+                    error, status = exc.message, exc.http_status
+                    assignment.refresh_from_db()
+                else:
+                    self.message_user(
+                        request,
+                        f"{new.staff.display_name} now works this as "
+                        f"{new.get_role_display()}; {assignment.staff.display_name} is released.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:events_assignment_changelist"))
+        active = assignment.status in Assignment.ACTIVE_STATUSES
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Swap person",
+            "opts": self.model._meta,
+            "assignment": assignment,
+            "options": swaps.swap_options(assignment) if active else [],
+            "active": active,
+            "error": error,
+        }
+        return TemplateResponse(
+            request, "admin/events/assignment/swap.html", context, status=status
+        )

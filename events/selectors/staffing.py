@@ -134,12 +134,15 @@ class Candidate:
         i = bisect_right(self._starts, window.start) - 1
         return i >= 0 and self.stretches[i][1] >= window.end
 
+    def on_leave(self, window: Window) -> bool:
+        return _overlaps(self.time_off, window.start, window.end)
+
+    def busy_in(self, window: Window) -> bool:
+        """Other active work within `window` or the rest after it."""
+        return _overlaps(self.busy, window.start, window.blocked_end)
+
     def free_for(self, window: Window) -> bool:
-        return (
-            self.on_shift(window)
-            and not _overlaps(self.time_off, window.start, window.end)
-            and not _overlaps(self.busy, window.start, window.blocked_end)
-        )
+        return self.on_shift(window) and not self.on_leave(window) and not self.busy_in(window)
 
 
 # One round trip for the whole roster view: members with the roles asked for, their

@@ -119,6 +119,29 @@ def _reason(
     return f"Chosen as {label} from {pool} free: " + "; ".join(parts) + "."
 
 
+def ranked_with_reasons(
+    role: str, free: Sequence[Candidate], languages: frozenset[str]
+) -> list[tuple[Candidate, str]]:
+    """`free` people for one `role` in the assigner's order of preference, each with the
+    reason the assigner would give for choosing them (the swap's list of replacements)."""
+    pool = [c for c in free if role in c.roles]
+    standings = _standings(pool, languages)
+    anyone_speaks = any(s.speaks for s in standings.values())
+    return [
+        (
+            c,
+            _reason(
+                role,
+                standings[c.id],
+                pool=len(pool),
+                languages=languages,
+                anyone_speaks=anyone_speaks,
+            ),
+        )
+        for c in sorted(pool, key=lambda c: standings[c.id].key(c))
+    ]
+
+
 def _choose(
     slots: list[str],
     free: list[Candidate],
