@@ -5,6 +5,7 @@ from events.views import (
     calendars,
     invitations,
     join,
+    operations,
     registrants,
     registration,
     relays,
@@ -27,6 +28,7 @@ urlpatterns = [
         name="invitation",
     ),
     path("events/staff/workload/", workload.workload_report, name="staff_workload"),
+    path("events/staff/operations/", operations.operations_page, name="operations"),
     path(
         "events/staff/calendar/<str:token>.ics",
         calendars.staff_calendar_feed,
