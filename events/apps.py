@@ -13,16 +13,19 @@ class EventsConfig(AppConfig):
         from events.selectors.staffing import team_judge
         from events.services import staffing
         from events.views.attendance import attendance_panel
+        from events.views.operations import operations_section
         from events.views.registrants import registration_panel
         from events.views.relays import cluster_panel
         from events.views.team import team_panel
-        from webinars import capacity_checks, delivery_costs, panels, signals
+        from webinars import admin_overview, capacity_checks, delivery_costs, panels, signals
 
         panels.register(cluster_panel)
         panels.register(team_panel)
         panels.register(attendance_panel)
         panels.register(registration_panel)
         delivery_costs.register(cluster_cost)
+        # The admin's start page opens on the operations overview.
+        admin_overview.register(operations_section)
         # Event Services staff are capacity: checked by the quote, placed in the hold's
         # transaction, confirmed and released with the booking.
         capacity_checks.register(

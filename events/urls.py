@@ -5,6 +5,7 @@ from events.views import (
     calendars,
     invitations,
     join,
+    operations,
     registrants,
     registration,
     relays,
@@ -29,6 +30,7 @@ urlpatterns = [
     ),
     path("events/staff/workload/", workload.workload_report, name="staff_workload"),
     path("events/staff/calendar/week/", staff_week.staff_week, name="staff_week"),
+    path("events/staff/operations/", operations.operations_page, name="operations"),
     path(
         "events/staff/calendar/<str:token>.ics",
         calendars.staff_calendar_feed,

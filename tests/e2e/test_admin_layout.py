@@ -10,7 +10,7 @@ from django.urls import reverse
 from billing.models import Dispute, StripeCustomer, StripeEvent
 from billing.services import invoicing
 from tests.billing.finance_helpers import made_refund, organiser_in, paid_payment
-from tests.conftest import hold, make_organiser
+from tests.conftest import hold, local_start, make_organiser
 from webinars.models import User
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -95,3 +95,43 @@ def test_every_change_list_fits_1280_pixels(busy_admin, live_server, monkeypatch
                 too_wide[url] = widths
         browser.close()
     assert not too_wide, "\n".join(f"{u}: {w}" for u, w in too_wide.items())
+
+
+def test_the_start_page_with_the_operations_overview_fits_1280_pixels(
+    busy_admin, live_server, monkeypatch
+):
+    """The overview sits above the models on the admin's index; long names wrap inside it."""
+    from django.test import TestCase
+    from playwright.sync_api import sync_playwright
+
+    from webinars import services
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    organiser = User.objects.get(email="alice@acme.example")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        webinar = hold(
+            organiser,
+            _package("50k"),
+            title="Quarterly all-hands with the whole partner network",
+            start_local=local_start(days=4),
+        )
+        services.confirm_booking(webinar, actor=None)
+    services.flag_webinar(webinar, actor=None, reason="No stream engineer free for the event")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{live_server.url}{reverse('admin:login')}")
+        page.fill("#id_username", busy_admin.email)
+        page.fill("#id_password", "pw-admin-1")
+        page.click("input[type=submit]")
+        page.wait_for_selector("#operations-overview")
+        widths = page.evaluate(
+            """() => ({
+                page: document.documentElement.scrollWidth,
+                rows: document.querySelectorAll('#operations-overview tbody tr').length,
+                apps: document.querySelectorAll('#content-main .app-events').length,
+            })"""
+        )
+        browser.close()
+    assert widths["page"] <= 1280
+    assert (widths["rows"], widths["apps"]) == (1, 1)
