@@ -41,7 +41,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit, urlunsplit
 
-from _common import percentile, setup_django
+from _common import percentile, seed_round_the_clock_roster, setup_django
 from webhooks import (
     Children,
     cpu_by_part,
@@ -112,6 +112,7 @@ def live_webinar() -> str:
     from webinars import services
     from webinars.models import Package, Webinar
 
+    seed_round_the_clock_roster()  # the hold needs its Event Services team
     user = services.register_organiser(email="crowd@example.com", password="bench-password-1")
     org = services.create_organisation(
         user,

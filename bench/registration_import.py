@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, setup_django
+from _common import ROOT, seed_round_the_clock_roster, setup_django
 
 COUNTRIES = "US DE FR GB IE NL ES IT PL SE BR MX CA JP IN AU SG KR ZA NG AR CL CO PT AT".split()  # noqa: SIM905
 
@@ -126,6 +126,7 @@ def main() -> None:
     from tests.events.registration_helpers import confirmed_webinar
     from webinars.models import Package
 
+    seed_round_the_clock_roster()  # the hold needs its Event Services team
     organiser = make_organiser("bench@acme.example", "Bench Campaigns Inc")
     confirmed_webinar(organiser, Package.objects.get(code="1m"), title="Registration import bench")
     connections.close_all()

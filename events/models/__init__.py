@@ -4,7 +4,14 @@
 from events.models.attendance import AttendanceSummary
 from events.models.attendees import InviteeImport, Registrant, Registration
 from events.models.relays import ClusterIncident, JanusProcess, PortLease, RelayCluster, RelayNode
-from events.models.staffing import Assignment, StaffMember, StaffRole, TimeOff, WeeklyShift
+from events.models.staffing import (
+    Assignment,
+    RosterGeneration,
+    StaffMember,
+    StaffRole,
+    TimeOff,
+    WeeklyShift,
+)
 
 __all__ = [
     "Assignment",
@@ -17,6 +24,7 @@ __all__ = [
     "Registration",
     "RelayCluster",
     "RelayNode",
+    "RosterGeneration",
     "StaffMember",
     "StaffRole",
     "TimeOff",

@@ -161,6 +161,24 @@ class TimeOff(models.Model):
         return f"{self.staff} off {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
 
 
+class RosterGeneration(models.Model):
+    """One row counting the roster's changes: PostgreSQL triggers (migration
+    0009_roster_generation) bump it in the same transaction as any write to staff
+    members, their shifts or their time off, whatever path writes them. Readers key a
+    per-process copy of the roster on `value` and the row's `xmin` (the writing
+    transaction), so the assigner reads the roster again only after it changed, and a
+    rolled-back change can never be mistaken for a committed one."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="roster_generation_one")]
+
+    def __str__(self) -> str:
+        return f"roster generation {self.value}"
+
+
 class Assignment(models.Model):
     """One person in one role on one webinar. Placed `tentative` in the hold's transaction,
     `confirmed` with the booking, `released` when the hold expires or the booking is
@@ -183,8 +201,14 @@ class Assignment(models.Model):
         REHEARSAL = "rehearsal", _("Rehearsal")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    webinar = models.ForeignKey(Webinar, on_delete=models.CASCADE, related_name="assignments")
-    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="assignments")
+    # No single-column indexes on the two keys: the composite indexes below lead with
+    # them, and every hold inserts a team (an index less per row is a faster hold).
+    webinar = models.ForeignKey(
+        Webinar, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
     role = models.CharField(max_length=20, choices=StaffRole.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.TENTATIVE)
     window = DateTimeRangeField(help_text=_("The event, 60 min before to 30 min after."))

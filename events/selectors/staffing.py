@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Assignment
 from events.models.staffing import PREP, REST, WRAP_UP
+from events.selectors.roster import roster_as_of
 from webinars.models import Package
 
 Interval = tuple[datetime, datetime]
@@ -62,6 +63,16 @@ def zone_of(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def local_dates(time_zone: str, span: Interval) -> tuple[date, date]:
+    """The dates in `time_zone` whose shifts can meet `span` (one more on either side:
+    a night shift that started the day before, an early one the day after)."""
+    zone = zone_of(time_zone)
+    return (
+        span[0].astimezone(zone).date() - timedelta(days=1),
+        span[1].astimezone(zone).date() + timedelta(days=1),
+    )
+
+
 def shift_stretches(
     time_zone: str, shifts: Iterable[tuple[int, time, time]], span: Interval
 ) -> list[Interval]:
@@ -70,11 +81,8 @@ def shift_stretches(
     `shifts` are (weekday, starts, ends) in the member's zone; an end at or before the
     start runs into the next day. Each date converts with its own offset (a wall-clock
     time skipped by a DST change is read with the offset before the change)."""
-    zone = zone_of(time_zone)
-    first = span[0].astimezone(zone).date() - timedelta(days=1)
-    last = span[1].astimezone(zone).date() + timedelta(days=1)
     pattern = shifts if isinstance(shifts, tuple) else tuple(sorted(shifts))
-    return list(_stretches(time_zone, pattern, first, last))
+    return list(_stretches(time_zone, pattern, *local_dates(time_zone, span)))
 
 
 @lru_cache(maxsize=8192)
@@ -120,7 +128,7 @@ class Candidate:
     name: str
     roles: frozenset[str]
     languages: frozenset[str]
-    stretches: list[Interval]
+    stretches: Sequence[Interval]
     time_off: list[Interval] = field(default_factory=list)
     busy: list[Interval] = field(default_factory=list)  # blocked ranges of active assignments
     recent_hours: float = 0.0
@@ -145,48 +153,65 @@ class Candidate:
         return self.on_shift(window) and not self.on_leave(window) and not self.busy_in(window)
 
 
-# One round trip for the whole roster view: members with the roles asked for, their
-# shifts, their leave and active assignments meeting the span, and (for the assigner)
-# what the preference order needs: hours assigned since a moment, and confirmed work for
-# one organisation. JSON arrays keep it one row per member.
-_CANDIDATES_SQL = """
-SELECT m.id, m.display_name, m.roles, m.languages, m.time_zone,
-  (SELECT coalesce(string_agg(s.weekday || ' ' || s.starts || ' ' || s.ends, ','
-                             ORDER BY s.weekday, s.starts, s.ends), '')
-     FROM events_weeklyshift s WHERE s.staff_id = m.id),
-  (SELECT coalesce(json_agg(json_build_array(t.starts_at, t.ends_at)), '[]')
-     FROM events_timeoff t
-     WHERE t.staff_id = m.id AND t.starts_at < %(until)s AND t.ends_at > %(from)s),
-  (SELECT coalesce(json_agg(json_build_array(lower(a.blocked), upper(a.blocked))), '[]')
-     FROM events_assignment a
-     WHERE a.staff_id = m.id AND a.status IN ('tentative', 'confirmed')
-       AND a.blocked && tstzrange(%(from)s, %(until)s)),
-  (SELECT coalesce(extract(epoch FROM sum(upper(a.window) - lower(a.window))), 0)
-     FROM events_assignment a
-     WHERE %(since)s::timestamptz IS NOT NULL AND a.staff_id = m.id
-       AND a.status IN ('tentative', 'confirmed') AND a.created_at >= %(since)s),
-  (SELECT count(*) FROM events_assignment a JOIN webinars_webinar w ON w.id = a.webinar_id
-     WHERE %(organisation)s::bigint IS NOT NULL AND a.staff_id = m.id
-       AND a.status = 'confirmed' AND w.organisation_id = %(organisation)s)
-FROM events_staffmember m
-WHERE m.is_active AND m.roles && %(roles)s::varchar[]
-ORDER BY m.id
+# One round trip for what changes with every hold, in one snapshot: the roster generation
+# (which copy of the roster these rows go with), active assignments meeting the span, and
+# (for the assigner) what the preference order needs: hours assigned since a moment, and
+# confirmed work for one organisation (per webinar of theirs through the assignments'
+# webinar index; OFFSET 0 keeps the planner from flattening it into a join that, while
+# the statistics lag a burst of holds, rescans every assignment per webinar). The
+# roster itself comes from
+# `events.selectors.roster`, read again only when its generation changed.
+_WORK_SQL = """
+SELECT 'g', NULL::bigint,
+  (SELECT g.value || ':' || g.xmin FROM events_rostergeneration g WHERE g.id = 1),
+  NULL::timestamptz, NULL::timestamptz, NULL::float8
+UNION ALL
+SELECT 'b', a.staff_id, NULL, lower(a.blocked), upper(a.blocked), NULL
+  FROM events_assignment a
+  WHERE a.status IN ('tentative', 'confirmed') AND a.blocked && tstzrange(%(from)s, %(until)s)
+UNION ALL
+SELECT 'h', a.staff_id, NULL, NULL, NULL,
+       extract(epoch FROM sum(upper(a.window) - lower(a.window)))::float8
+  FROM events_assignment a
+  WHERE %(since)s::timestamptz IS NOT NULL AND a.created_at >= %(since)s
+    AND a.status IN ('tentative', 'confirmed')
+  GROUP BY a.staff_id
+UNION ALL
+SELECT 'w', a.staff_id, NULL, NULL, NULL, count(*)::float8
+  FROM webinars_webinar w
+  CROSS JOIN LATERAL (
+    SELECT staff_id FROM events_assignment
+    WHERE webinar_id = w.id AND status = 'confirmed'
+    OFFSET 0
+  ) a
+  WHERE %(organisation)s::bigint IS NOT NULL AND w.organisation_id = %(organisation)s
+  GROUP BY a.staff_id
 """
 
 
-@lru_cache(maxsize=1024)
-def _shift_pattern(text: str) -> tuple[tuple[int, time, time], ...]:
-    """'0 09:00:00 17:00:00,1 ...' (the query's text) as sorted (weekday, starts, ends);
-    parsed once per distinct pattern."""
-    pattern = []
-    for item in filter(None, text.split(",")):
-        day, starts, ends = item.split(" ")
-        pattern.append((int(day), time.fromisoformat(starts), time.fromisoformat(ends)))
-    return tuple(sorted(pattern))
+@dataclass
+class _Work:
+    generation: str | None = None
+    busy: dict[int, list[Interval]] = field(default_factory=dict)
+    seconds: dict[int, float] = field(default_factory=dict)
+    worked: dict[int, int] = field(default_factory=dict)
 
 
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+def _read_work(params: dict[str, object]) -> _Work:
+    work = _Work()
+    with connection.cursor() as cursor:
+        cursor.execute(_WORK_SQL, params)
+        rows = cursor.fetchall()
+    for kind, staff_id, generation, lower, upper, number in rows:
+        if kind == "g":
+            work.generation = generation
+        elif kind == "b":
+            work.busy.setdefault(staff_id, []).append((lower, upper))
+        elif kind == "h":
+            work.seconds[staff_id] = number
+        else:
+            work.worked[staff_id] = int(number)
+    return work
 
 
 def load_candidates(
@@ -200,33 +225,46 @@ def load_candidates(
     assignments over `span` (the union of the windows asked about, rest included); with
     `hours_since` and `organisation_id`, also their hours assigned since then and their
     confirmed assignments for that organisation (the assigner's preference order)."""
-    roles = sorted(set(roles))
-    if not roles:
+    wanted = frozenset(roles)
+    if not wanted:
         return []
     params = {
         "from": span[0],
         "until": span[1],
-        "roles": roles,
         "since": hours_since,
         "organisation": organisation_id,
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, params)
-        rows = cursor.fetchall()
+    # The roster and the assignments from one generation: a roster change committed
+    # between the two reads sends us round again (twice at most; then the later roster
+    # is used, as an unlocked read may: the assigner's locks and constraint decide).
+    for _attempt in range(3):
+        work = _read_work(params)
+        read_at, entries = roster_as_of(work.generation)
+        if read_at == work.generation:
+            break
+    dates: dict[str, tuple[date, date]] = {}
     candidates = []
-    for id_, name, member_roles, languages, zone, shifts, leave, busy, seconds, worked in rows:
-        pattern = _shift_pattern(shifts)
+    for entry in entries:
+        if not entry.roles & wanted:
+            continue
+        if entry.time_zone not in dates:
+            dates[entry.time_zone] = local_dates(entry.time_zone, span)
+        between = dates[entry.time_zone]
+        stretches = entry.memo.get(between)
+        if stretches is None:
+            computed = _stretches(entry.time_zone, entry.pattern, *between)
+            stretches = entry.remember(between, computed)
         candidates.append(
             Candidate(
-                id=id_,
-                name=name,
-                roles=frozenset(member_roles),
-                languages=frozenset(languages),
-                stretches=shift_stretches(zone, pattern, span),
-                time_off=[(_instant(a), _instant(b)) for a, b in leave],
-                busy=[(_instant(a), _instant(b)) for a, b in busy],
-                recent_hours=float(seconds) / 3600,
-                worked_with_organiser=worked,
+                id=entry.id,
+                name=entry.name,
+                roles=entry.roles,
+                languages=entry.languages,
+                stretches=stretches,
+                time_off=[(s, e) for s, e in entry.time_off if s < span[1] and e > span[0]],
+                busy=work.busy.get(entry.id, []),
+                recent_hours=work.seconds.get(entry.id, 0.0) / 3600,
+                worked_with_organiser=work.worked.get(entry.id, 0),
             )
         )
     return candidates

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -50,6 +50,7 @@ FAIRNESS_DAYS = 30
 A = Assignment.Status
 
 
+@lru_cache(maxsize=512)  # by country code: a pure function of it
 def organiser_languages(country: str) -> frozenset[str]:
     """The languages an organisation in `country` most likely works in: the country's
     official (and de facto) languages as ISO 639 codes, from CLDR via Babel."""
