@@ -7,7 +7,7 @@ local K_CFG, K_REVOKED = KEYS[1], KEYS[2]
 local PREFIX = string.sub(K_CFG, 1, -4) -- "{W-XXXX}:adm:" ("cfg" is 3 characters)
 local K_SEAT, K_EDGE, K_SEEN, K_LOAD = PREFIX .. 'seat', PREFIX .. 'edge', PREFIX .. 'seen', PREFIX .. 'load'
 local K_RLOAD, K_ER, K_EP, K_STATS = PREFIX .. 'rload', PREFIX .. 'er', PREFIX .. 'ep', PREFIX .. 'stats'
-local K_SERIES, K_ATT, K_ATTREG = PREFIX .. 'series', PREFIX .. 'att', PREFIX .. 'attreg'
+local K_CONC, K_ATT, K_ATTREG = PREFIX .. 'conc', PREFIX .. 'att', PREFIX .. 'attreg'
 local K_WATCH, K_REGIONS = PREFIX .. 'watch', PREFIX .. 'regions'
 
 -- Serving edges of one region, scored by their viewers: ZRANGE 0 0 is the least loaded.
@@ -55,17 +55,11 @@ local function sweep(now, ttl, limit)
   return #stale
 end
 
--- Peak and the chart's series: the highest concurrency seen in each minute.
+-- The chart's series and the peak: each minute scored by the highest concurrency seen in
+-- it. ZADD GT adds a new minute and only ever raises an existing one: one command per
+-- change (the peak is the set's highest score, read by the dashboard).
 local function record(now, count)
-  local minute = math.floor(now / 60000)
-  local current = tonumber(redis.call('HGET', K_SERIES, minute) or '-1')
-  if count > current then
-    redis.call('HSET', K_SERIES, minute, count)
-  end
-  local peak = tonumber(redis.call('HGET', K_STATS, 'peak') or '0')
-  if count > peak then
-    redis.call('HSET', K_STATS, 'peak', count)
-  end
+  redis.call('ZADD', K_CONC, 'GT', count, math.floor(now / 60000))
 end
 
 -- Watched time of the seat since its last sign of life, credited to its audience region.

@@ -16,7 +16,7 @@ for _, e in ipairs(cjson.decode(ARGV[7])) do
   redis.call('ZADD', cand(region), 'NX', load, edge)
 end
 -- Edges no longer serving leave the candidates; their viewers move on their next join.
-local keys = {K_CFG, K_SEAT, K_EDGE, K_SEEN, K_LOAD, K_RLOAD, K_ER, K_EP, K_STATS, K_SERIES,
+local keys = {K_CFG, K_SEAT, K_EDGE, K_SEEN, K_LOAD, K_RLOAD, K_ER, K_EP, K_STATS, K_CONC,
   K_ATT, K_ATTREG, K_WATCH, K_REVOKED, K_REGIONS}
 -- (per-address rate buckets expire by themselves)
 for _, region in ipairs(redis.call('SMEMBERS', K_REGIONS)) do

@@ -59,20 +59,22 @@ def live_figures(code: str) -> dict[str, object]:
     """What Redis knows of a webinar's attendance now (one pipeline, no SQL)."""
     client = admission.admission_redis()
     pipe = client.pipeline(transaction=False)
-    for name in ("stats", "attreg", "watch", "series", "rload", "load", "er"):
+    for name in ("stats", "attreg", "watch", "rload", "load", "er"):
         pipe.hgetall(admission.key(code, name))
+    pipe.zrange(admission.key(code, "conc"), 0, -1, withscores=True)
     pipe.zcard(admission.key(code, "seen"))
     pipe.hget(admission.key(code, "cfg"), "capacity")
-    stats, attreg, watch, series, rload, load, er, joined, capacity = pipe.execute()
+    stats, attreg, watch, rload, load, er, conc, joined, capacity = pipe.execute()
     edge_region = {k.decode(): v.decode() for k, v in er.items()}
+    series = sorted((int(minute) * 60, int(count)) for minute, count in conc)
     return {
         "joined_now": int(joined),
         "capacity": int(capacity) if capacity else None,
-        "peak": int(stats.get(b"peak", 0)),
+        "peak": max((count for _at, count in series), default=0),
         "stats": _int_hash(stats),
         "attended_by_region": _int_hash(attreg),
         "watched_ms_by_region": _int_hash(watch),
-        "series": sorted((int(m) * 60, int(c)) for m, c in series.items()),
+        "series": series,
         "viewers_by_region": {r: n for r, n in _int_hash(rload).items() if n > 0},
         "viewers_by_edge": sorted(
             (edge_region.get(edge, "?"), edge, n) for edge, n in _int_hash(load).items() if n

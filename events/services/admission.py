@@ -51,8 +51,10 @@ KEY_NAMES = (
     "rload",  # hash: region -> viewers (by the region of the serving edge)
     "er",  # hash: edge -> its region
     "ep",  # hash: edge -> endpoint
-    "stats",  # hash: peak, admitted, rejoined, taken_over, full
-    "series",  # hash: minute (epoch // 60) -> highest concurrency in that minute
+    "stats",  # hash: admitted, rejoined, taken_over, full
+    # sorted set: minute (epoch // 60) scored by the highest concurrency in that minute
+    # (one ZADD GT per change); its highest score is the peak
+    "conc",
     "att",  # hash: registrant id -> 1 once admitted (attended)
     "attreg",  # hash: audience region -> registrants who attended
     "watch",  # hash: audience region -> milliseconds watched
