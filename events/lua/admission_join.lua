@@ -7,7 +7,8 @@ local wait = limit_address(ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]))
 if wait > 0 then
   return {'busy', '', '', wait}
 end
-local cfg = redis.call('HMGET', K_CFG, 'capacity', 'opens_ms', 'ends_ms', 'ttl_ms', 'edge_max', 'routes')
+local cfg = redis.call('HMGET', K_CFG, 'capacity', 'opens_ms', 'ends_ms', 'ttl_ms', 'edge_max',
+  'route:' .. route_region, 'route:*')
 if not cfg[1] then
   return {'closed', '', '', 0}
 end
@@ -26,20 +27,29 @@ if redis.call('SISMEMBER', K_REVOKED, rid) == 1 then
   return {'revoked', '', '', 0}
 end
 sweep(now, ttl, tonumber(ARGV[6]))
-local routes = cjson.decode(cfg[6])
+-- The routing region's order (itself, then the nearest regions), or every region; kept
+-- per region in the config as 'a,b,c', so a join reads two short fields, not the table.
+local function regions(text)
+  local list = {}
+  for r in string.gmatch(text or '', '[^,]+') do
+    list[#list + 1] = r
+  end
+  return list
+end
+local nearest, everywhere = regions(cfg[6] or cfg[7]), regions(cfg[7])
 
 -- The least-loaded serving edge with room, in the region's order (itself, then the
 -- nearest regions); when every edge is at its nominal load, the least loaded anywhere:
 -- the seat cap is the promise, an edge's nominal load is only a sizing figure.
-local function pick(region)
-  for _, r in ipairs(routes[region] or routes['*']) do
+local function pick()
+  for _, r in ipairs(nearest) do
     local best = redis.call('ZRANGE', cand(r), 0, 0, 'WITHSCORES')
     if best[1] and tonumber(best[2]) < edge_max then
       return best[1], r
     end
   end
   local edge, chosen, low = nil, nil, nil
-  for _, r in ipairs(routes['*']) do
+  for _, r in ipairs(everywhere) do
     local best = redis.call('ZRANGE', cand(r), 0, 0, 'WITHSCORES')
     if best[1] and (low == nil or tonumber(best[2]) < low) then
       edge, chosen, low = best[1], r, tonumber(best[2])
@@ -65,7 +75,7 @@ if held then
   if not (region and redis.call('ZSCORE', cand(region), edge)) then
     -- Its edge left service since (replaced or drained): move the seat to a serving one.
     unassign(rid)
-    local fresh, fresh_region = pick(route_region)
+    local fresh, fresh_region = pick()
     if fresh then
       assign(rid, fresh, fresh_region)
     end
@@ -82,7 +92,7 @@ if count >= cap then
   redis.call('HINCRBY', K_STATS, 'full', 1)
   return {'full', '', '', count}
 end
-local edge, region = pick(route_region)
+local edge, region = pick()
 if not edge then
   return {'preparing', '', '', count}
 end

@@ -5,6 +5,18 @@
 redis.call('HSET', K_CFG, 'capacity', ARGV[1], 'opens_ms', ARGV[2], 'ends_ms', ARGV[3],
   'ttl_ms', ARGV[4], 'edge_max', ARGV[5], 'routes', ARGV[6], 'title', ARGV[9],
   'time_zone', ARGV[10], 'start_ms', ARGV[11])
+-- Each region's route as its own field ('route:<region>' = 'a,b,c'), the JSON decoded
+-- here once instead of on every join; fields of regions no longer routed are dropped.
+local routed = {}
+for region, order in pairs(cjson.decode(ARGV[6])) do
+  routed['route:' .. region] = true
+  redis.call('HSET', K_CFG, 'route:' .. region, table.concat(order, ','))
+end
+for _, field in ipairs(redis.call('HKEYS', K_CFG)) do
+  if string.sub(field, 1, 6) == 'route:' and not routed[field] then
+    redis.call('HDEL', K_CFG, field)
+  end
+end
 local serving = {}
 for _, e in ipairs(cjson.decode(ARGV[7])) do
   local edge, region, endpoint = e[1], e[2], e[3]

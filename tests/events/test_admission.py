@@ -187,3 +187,14 @@ def test_watched_time_and_the_concurrency_series_are_counted(code):
     assert live_figures(code)["peak"] == 2
     # Every key of the webinar carries its hash tag (one Redis Cluster slot).
     assert all(k.decode().startswith("{" + code + "}") for k in client.keys(f"*{code}*"))
+
+
+def test_a_republished_route_table_replaces_the_old_one(code):
+    edges = [("e1", "us-east", "a"), ("e2", "eu-west", "b")]
+    publish(code, edges=edges, routes={"*": ["us-east", "eu-west"], "eu-west": ["eu-west"]})
+    assert admission.take_seat(claim(code, 1, region="eu-west"), now=T0).edge == "e2"
+    # eu-west's own route is withdrawn: its viewers now follow the route for everyone.
+    publish(code, edges=edges, routes={"*": ["us-east", "eu-west"]})
+    assert admission.take_seat(claim(code, 2, region="eu-west"), now=T0).edge == "e1"
+    fields = admission.admission_redis().hkeys(admission.key(code, "cfg"))
+    assert sorted(f for f in fields if f.startswith(b"route:")) == [b"route:*"]
