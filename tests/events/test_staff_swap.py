@@ -168,3 +168,25 @@ def test_an_invited_persons_replacement_is_invited(
     (message,) = mail.outbox
     assert message.to == [new.user.email] and webinar.title in message.subject
     assert Assignment.objects.get(staff=new, webinar=webinar).invited_at is not None
+
+
+def test_when_the_constraint_itself_refuses_the_swap_nothing_changes(
+    client, staff, setup, monkeypatch
+):
+    """The last line: work of Dan's that the swap's read did not see (a writer outside
+    the lock order) makes PostgreSQL's exclusion constraint refuse the new assignment;
+    the swap answers that Dan was taken and the old assignment stays as it was."""
+    from events.selectors.staffing import Candidate
+
+    webinar, assignment, members = setup
+    dan = members["Dan Producer"]
+    _work(webinar, dan, START)  # overlapping Ada's window: Dan is not free
+    monkeypatch.setattr(Candidate, "busy_in", lambda self, window: False)
+    client.force_login(staff)
+    before = (Assignment.objects.count(), AuditEntry.objects.count())
+    response = client.post(_swap_url(assignment), {"staff": dan.pk})
+    assert response.status_code == 409
+    assert "Dan Producer was just given overlapping work" in response.content.decode()
+    assignment.refresh_from_db()
+    assert assignment.status == "confirmed"
+    assert (Assignment.objects.count(), AuditEntry.objects.count()) == before
