@@ -1,6 +1,7 @@
 """Import invitee CSV files of 100,000 and 1,000,000 rows through the real service
 (`events.services.invitees.start_import`: stored upload, streamed csv, per-row checks,
-COPY into a staging table, one INSERT ... ON CONFLICT) on PostgreSQL, each in a fresh
+COPY straight into the registrants table, repeats set aside by a Bloom filter and moved in
+through a staging table with INSERT ... ON CONFLICT) on PostgreSQL, each in a fresh
 process so that its peak RSS (VmHWM) is its own.
 
 rows_per_s   rows imported per second of the service call, 1M file (target >= 50,000)

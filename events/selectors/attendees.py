@@ -5,7 +5,7 @@ fetches (another organisation's webinar, registrant or import is a 404)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -123,3 +123,13 @@ def get_import_for_user(user: User, import_code: str) -> InviteeImport:
 
 def recent_imports(webinar: Webinar, *, limit: int = 3) -> list[InviteeImport]:
     return list(InviteeImport.objects.filter(webinar=webinar)[:limit])
+
+
+def registered_emails(webinar: Webinar) -> Iterator[str]:
+    """Every address registered for `webinar`, streamed through a server-side cursor (a
+    million of them never sit in memory at once)."""
+    return (
+        Registrant.objects.filter(webinar=webinar)
+        .values_list("email", flat=True)
+        .iterator(chunk_size=20_000)
+    )

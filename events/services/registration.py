@@ -242,8 +242,10 @@ def delete_registrant(registrant: Registrant, *, actor: User | None) -> None:
     """Delete the row and revoke the personal link: the id joins the webinar's revoked set
     in Redis, which admission checks. The set is written inside the transaction, so a Redis
     failure keeps the row (the organiser sees the error and can retry)."""
-    registrant = (
-        Registrant.objects.select_for_update().select_related("webinar").get(pk=registrant.pk)
+    registrant = (  # the registrant's row only: the webinar's is every registration's
+        Registrant.objects.select_for_update(of=("self",))
+        .select_related("webinar")
+        .get(pk=registrant.pk)
     )
     webinar = registrant.webinar
     audit.record(
