@@ -52,6 +52,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The attendees' join path (events/urls.py: /j/<token>/, /seat, /heartbeat) is served by
+# its own handler with only these (config/wsgi.py): a flash crowd's joins pay for no
+# session, CSRF, authentication, messages or login-lockout middleware.
+JOIN_PATH_PREFIX = "/j/"
+JOIN_PATH_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

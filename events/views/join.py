@@ -2,13 +2,13 @@
 (admission) and `POST /j/<token>/heartbeat`.
 
 These views run no SQL and never touch the session or the user: the token is signed, the
-doors and seats are in Redis. They stay in the project's URLconf and middleware stack
-because every middleware there is lazy: the session is loaded only when
-`request.session` is read, the user only when `request.user` is, and the page's template
-is standalone (no `user`, no `messages`, no CSRF token). tests/events/test_admission_views.py
-asserts zero queries and no cookie. The two POSTs are CSRF-exempt: they act on the
-signed token in their URL, not on any cookie, so a forged cross-site request can do
-nothing the link's holder could not.
+doors and seats are in Redis. config/wsgi.py serves them through a handler with the lean
+settings.JOIN_PATH_MIDDLEWARE (no session, CSRF, auth, messages or axes); they also
+answer the same under the whole stack (the test client's), since the page's template is
+standalone (no `user`, no `messages`, no CSRF token). tests/events/test_admission_views.py
+and test_join_handler.py assert zero queries and no cookie. The two POSTs are CSRF-exempt:
+they act on the signed token in their URL, not on any cookie, so a forged cross-site
+request can do nothing the link's holder could not.
 
 The page itself admits no one: a GET (a mail scanner opening the link, a prefetch) takes
 no seat. Its script asks for the seat, shows "you're in" with the edge, sends the
