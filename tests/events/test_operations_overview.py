@@ -43,8 +43,9 @@ def _rows(html: str) -> dict[str, str]:
 def week(organiser, outsider, package_10k, django_capture_on_commit_callbacks):
     capture = django_capture_on_commit_callbacks
     # Packages with a technical lead (the rehearsal) and with three roles (the team's fill).
-    soon = _confirmed(organiser, Package.objects.get(code="50k"), 3, capture, title="Soon")
-    later = _confirmed(outsider, Package.objects.get(code="100k"), 5, capture, title="Later")
+    # A day past each notice (50k: 3, 100k: 5): a start at 15:00 local on the last day fails late.
+    soon = _confirmed(organiser, Package.objects.get(code="50k"), 4, capture, title="Soon")
+    later = _confirmed(outsider, Package.objects.get(code="100k"), 6, capture, title="Later")
     flagged = _confirmed(organiser, package_10k, 6, capture, title="Flagged")
     services.flag_webinar(flagged, actor=None, reason="No stream engineer free")
     far = _confirmed(organiser, package_10k, 9, capture, title="Next week")
